@@ -1,0 +1,130 @@
+"""Database access: one :class:`Database` per process, built at start-up and passed to the services.
+
+SQLite (default, one PC): WAL journal, ``synchronous=FULL`` (SQLite sets durability per connection, not per
+table, so the money tables' FULL applies to the whole file), foreign keys on, and write transactions that take
+the write lock up front (``BEGIN IMMEDIATE``) so two threads never dead-lock upgrading a read lock.
+PostgreSQL (a hospital's many PCs): ``postgresql+psycopg://…``; READ COMMITTED, with row locks and guarded
+UPDATEs where concurrency matters.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API connection
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def make_engine(url: str, *, echo: bool = False, **kwargs) -> Engine:
+    """Create an engine with the right settings for SQLite or PostgreSQL."""
+    if url.startswith("sqlite"):
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+
+        # pysqlite's own transaction handling is replaced by explicit BEGINs (SQLAlchemy docs recipe).
+        @event.listens_for(engine, "connect")
+        def _no_autobegin(dbapi_conn, _record) -> None:  # noqa: ANN001
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn) -> None:  # noqa: ANN001
+            mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, echo=echo, **kwargs)
+
+
+class Database:
+    """The engine plus the unit-of-work helpers the services use.
+
+    ``with db.session() as s:`` opens a read-write transaction committed on success and rolled back on any
+    exception. ``with db.reader() as s:`` is for queries (on SQLite it does not take the write lock).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        reader_engine = engine.execution_options(sqlite_begin="DEFERRED") if self.is_sqlite else engine
+        self._readers = sessionmaker(reader_engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs) -> Database:
+        return cls(make_engine(url, **kwargs))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as s, s.begin():
+            yield s
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        with self._readers() as s, s.begin():
+            yield s
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+# ------------------------------------------------------------------------------------------- migrations
+
+
+def alembic_config(db: Database | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if db is not None:
+        cfg.attributes["engine"] = db.engine
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head() or ""
+
+
+def current_revision(db: Database) -> str | None:
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    """Apply migrations (at start-up and by ``desktop-his-cli db upgrade``)."""
+    command.upgrade(alembic_config(db), revision)
+
+
+def downgrade(db: Database, revision: str) -> None:
+    command.downgrade(alembic_config(db), revision)
