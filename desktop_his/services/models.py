@@ -59,6 +59,14 @@ class Setting(Base):
     updated_by: Mapped[str | None] = mapped_column(String(80))
 
 
+class ChangeSeq(Base):
+    """Per-topic change counters for the live feed on SQLite (PostgreSQL uses LISTEN/NOTIFY instead)."""
+
+    __tablename__ = "change_seq"
+    topic: Mapped[str] = mapped_column(String(80), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class NumberCounter(Base):
     """Per-day counters behind hospital-chosen numbers (visit, order, payment, refund …)."""
 
