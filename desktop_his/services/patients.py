@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -190,24 +190,26 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search_condition(query: str) -> Any:
-    """The WHERE clause for what was typed (see the module docstring), or None for an empty query."""
+def search_conditions(query: str) -> list[Any]:
+    """One WHERE clause per kind of key the query could be (see the module docstring). Each runs as its own
+    query so the indexed ones (document, phone) stay index look-ups instead of one OR that scans."""
     q = (query or "").strip()
     if not q:
-        return None
+        return []
     normal = ids.normalize_id_number(q)
     conditions = []
     if _ID_LIKE.fullmatch(normal):
-        conditions.append(Patient.id_number == normal)
+        # id_type first so the (id_type, id_number) unique index serves the look-up.
+        conditions.append(and_(Patient.id_type.in_([t.value for t in IdType]), Patient.id_number == normal))
     digits = normal.replace("-", "")
-    if _PHONE_LIKE.fullmatch(normal):
+    if _PHONE_LIKE.fullmatch(normal) and len(digits) <= 15:
         conditions += [Patient.phone == digits, Patient.guardian_phone == digits]
     if re.fullmatch(r"[A-Za-z]+", q):
         conditions.append(Patient.pinyin.like(_like_escape(q.lower()) + "%", escape="\\"))
     if not conditions or not normal.isdigit():
         # Name substring: Chinese (rare characters too) or a Latin name such as "Smith".
         conditions.append(func.lower(Patient.name).like("%" + _like_escape(q.lower()) + "%", escape="\\"))
-    return or_(*conditions)
+    return conditions
 
 
 # -------------------------------------------------------------------------------------------- service
@@ -221,17 +223,16 @@ class PatientService:
     def search(self, actor: Actor, query: str, *, limit: int = SEARCH_LIMIT) -> list[PatientRow]:
         """Patients matching an ID number, phone, pinyin initials or part of the name; exact hits first."""
         require(actor, Action.PATIENT_VIEW)
-        condition = search_condition(query)
-        if condition is None:
-            return []
+        found: dict[int, Patient] = {}
         with self.db.reader() as s:
-            rows = s.execute(select(Patient).where(condition).order_by(Patient.name, Patient.id).limit(limit * 2))
-            found = list(rows.scalars())
+            for condition in search_conditions(query):
+                rows = s.execute(select(Patient).where(condition).order_by(Patient.name, Patient.id).limit(limit * 2))
+                found.update((p.id, p) for p in rows.scalars())
         q = (query or "").strip()
         normal = ids.normalize_id_number(q)
-        found.sort(key=lambda p: (p.id_number != normal and p.phone != normal and p.name != q,
-                                  not p.pinyin.startswith(q.lower()), len(p.name)))
-        return [self._row(actor, p) for p in found[:limit]]
+        ranked = sorted(found.values(), key=lambda p: (p.id_number != normal and p.phone != normal and p.name != q,
+                                  not p.pinyin.startswith(q.lower()), len(p.name), p.id))
+        return [self._row(actor, p) for p in ranked[:limit]]
 
     def find_by_document(self, actor: Actor, id_type: str, id_number: str) -> PatientRow | None:
         """The patient with exactly this document (a card read), or None."""
