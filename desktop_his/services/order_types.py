@@ -5,14 +5,17 @@ Import them from :mod:`desktop_his.services.orders`, which re-exports everything
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from sqlalchemy import Row
+
 from desktop_his.services import texts
 from desktop_his.services.enums import CatalogKind, FeeStatus, OrderKind, OrderStatus
 from desktop_his.services.errors import ValidationError
-from desktop_his.services.models import MedicalOrder
+from desktop_his.services.models import MedicalOrder, OrderItem
 from desktop_his.services.money import MAX_AMOUNT_FEN
 from desktop_his.services.permissions import Action, Actor, allowed, require
 
@@ -196,11 +199,12 @@ def require_any(actor: Actor, *actions: Action) -> None:
         require(actor, actions[0])
 
 
-def order_view(order: MedicalOrder) -> OrderView:
+def order_view(order: MedicalOrder | Row, items: Sequence[OrderItem | Row] | None = None) -> OrderView:
+    """The view of an ORM order, or of a plain row plus its item rows (fast path for long lists)."""
     items = tuple(OrderItemView(
         i.id, i.catalog_item_id, i.name, i.kind, i.spec, i.unit, i.unit_price_fen, i.quantity, i.amount_fen,
         i.actual_quantity, i.actual_amount_fen, i.exec_department_id, i.exec_location, i.usage,
-    ) for i in order.items)
+    ) for i in (order.items if items is None else items))
     return OrderView(
         order.id, None if order.status == OrderStatus.DRAFT else order.order_no, order.kind, order.status,
         order.visit_id, order.patient_id, order.doctor_id, order.credit, order.fee_status, order.total_fen,

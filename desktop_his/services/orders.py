@@ -28,7 +28,6 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from desktop_his.services import audit, live, numbers
 from desktop_his.services.clock import Clock
@@ -72,23 +71,20 @@ RevokeHook = Callable[[Session, RevokedOrder], None]
 
 
 def load_orders(s: Session, visit_ids: Sequence[int]) -> dict[int, list[OrderView]]:
-    """Non-draft orders of many visits in two queries, oldest first per visit."""
+    """Non-draft orders of many visits in two plain-row queries (no ORM objects: history lists are long),
+    oldest first per visit."""
     if not visit_ids:
         return {}
-    orders = s.execute(
-        select(MedicalOrder).where(MedicalOrder.visit_id.in_(visit_ids), MedicalOrder.status != OrderStatus.DRAFT)
-        .order_by(MedicalOrder.id)
-    ).scalars().all()
-    items: dict[int, list[OrderItem]] = {}
-    if orders:
-        for it in s.execute(select(OrderItem).where(OrderItem.order_id.in_([o.id for o in orders]))
-                            .order_by(OrderItem.id)).scalars():
-            items.setdefault(it.order_id, []).append(it)
+    orders, items = MedicalOrder.__table__, OrderItem.__table__
+    rows = s.execute(select(orders).where(orders.c.visit_id.in_(visit_ids), orders.c.status != OrderStatus.DRAFT)
+                     .order_by(orders.c.id)).all()
+    by_order: dict[int, list] = {}
+    if rows:
+        for it in s.execute(select(items).where(items.c.order_id.in_([r.id for r in rows])).order_by(items.c.id)):
+            by_order.setdefault(it.order_id, []).append(it)
     result: dict[int, list[OrderView]] = {}
-    for o in orders:
-        # Hand each order its items from the batch instead of one lazy load per order.
-        set_committed_value(o, "items", items.get(o.id, []))
-        result.setdefault(o.visit_id, []).append(order_view(o))
+    for r in rows:
+        result.setdefault(r.visit_id, []).append(order_view(r, by_order.get(r.id, [])))
     return result
 
 

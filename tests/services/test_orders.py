@@ -291,6 +291,35 @@ def test_illegal_fee_moves_are_refused(svc: OrderService, h: Hospital, db: Datab
         assert svc.get_order(h.doctor_actor, order.id) == before
 
 
+# Every (from, to) pair of fee states, written out independently of orders.FEE_MOVES.
+ALLOWED_MOVES = {
+    (FeeStatus.PENDING, FeeStatus.LOCKED), (FeeStatus.PENDING, FeeStatus.UNPAID), (FeeStatus.LOCKED, FeeStatus.UNPAID),
+    (FeeStatus.UNPAID, FeeStatus.PAID), (FeeStatus.LOCKED, FeeStatus.DEDUCTED), (FeeStatus.LOCKED, FeeStatus.CANCELLED),
+    (FeeStatus.UNPAID, FeeStatus.CANCELLED), (FeeStatus.DEDUCTED, FeeStatus.REFUNDED), (FeeStatus.PAID, FeeStatus.REFUNDED),
+    (FeeStatus.PARTLY_REFUNDED, FeeStatus.REFUNDED), (FeeStatus.DEDUCTED, FeeStatus.PARTLY_REFUNDED),
+    (FeeStatus.PAID, FeeStatus.PARTLY_REFUNDED),
+}
+
+
+def test_every_fee_move_is_allowed_or_refused_exactly_as_the_rules_say(svc: OrderService, h: Hospital,
+                                                                       db: Database) -> None:
+    order = submitted(svc, h, db, credit=True)
+    for start in FeeStatus:
+        for to in FeeStatus:
+            with db.session() as s:
+                s.get(MedicalOrder, order.id).fee_status, s.get(MedicalOrder, order.id).credit = start, True
+            try:
+                with db.session() as s:
+                    om.move_fee_status(s, order.id, to)
+                moved = True
+            except Conflict:
+                moved = False
+            assert moved == ((start, to) in ALLOWED_MOVES), (start, to)
+            now = svc.get_order(h.doctor_actor, order.id)
+            assert now.fee_status == (to if moved else start)
+            assert now.credit == (not (moved and to == FeeStatus.UNPAID))
+
+
 def test_visit_credit_total(svc: OrderService, h: Hospital, db: Database) -> None:
     visit = new_visit(db, h, credit=True)  # registration fee ¥10.00 locked
     doc = h.doctor_actor
