@@ -165,6 +165,12 @@ class RevokedOrder:
 
 
 @dataclass(frozen=True)
+class WindowRefund:
+    order: OrderView
+    amount_fen: int  # to pay back through the channel the order was paid with
+
+
+@dataclass(frozen=True)
 class ExecutedOrder:
     order: OrderView
     over_collected_fen: int  # already paid/deducted beyond the actual amount: refund due (0 if none)

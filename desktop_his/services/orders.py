@@ -14,10 +14,14 @@ The bank side (journaled lock, cancel, refund) is another module's: :meth:`Order
 (:class:`SubmittedOrder` with its :class:`LockRequest`, :class:`RevokedOrder` with its :class:`MoneyUndo`)
 *inside the same transaction*, so the bank operation is journaled atomically with the order change; the
 outcome comes back through :func:`move_fee_status`. Orders a crash left without their bank operation are
-found by :func:`orders_awaiting_bank`.
+found by :func:`orders_awaiting_bank`. Money paid at a window that must go back (revoked, or executed short)
+is listed by :func:`window_refunds_due`.
 
-Live topics published: ``orders:visit:<visit id>``, ``doctor:<doctor id>`` (queue badges), ``orders:unpaid``
-(an order became collectable at a window), ``orders:patient:<patient id>``.
+Live topics published: ``orders:visit:<visit id>``, ``doctor:<doctor id>`` (the ordering doctor's and the
+visit's doctor's queue badges), ``orders:unpaid`` (an order became collectable at a window),
+``orders:patient:<patient id>``.
+
+Shapes live in :mod:`order_types`, read queries in :mod:`order_queries`; both are re-exported here.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from desktop_his.services import audit, live, numbers
@@ -36,6 +40,15 @@ from desktop_his.services.enums import CATALOG_KIND_LABELS, CatalogKind, FeeStat
 from desktop_his.services.errors import Conflict, NotFound, ValidationError
 from desktop_his.services.models import CatalogItem, CreditLock, MedicalOrder, OrderItem, Visit
 from desktop_his.services.money import MAX_AMOUNT_FEN
+from desktop_his.services.order_queries import (  # noqa: F401 - re-exported: import them from here
+    credit_total,
+    exec_location,
+    load_orders,
+    orders_awaiting_bank,
+    search_catalog,
+    unpaid_orders,
+    window_refunds_due,
+)
 from desktop_his.services.order_types import (  # noqa: F401 - re-exported: import them from here
     CREDIT_HELD,
     FEE_MOVES,
@@ -55,6 +68,7 @@ from desktop_his.services.order_types import (  # noqa: F401 - re-exported: impo
     OrderView,
     RevokedOrder,
     SubmittedOrder,
+    WindowRefund,
     check_quantity,
     line_amount,
     normalise_usage,
@@ -68,41 +82,6 @@ RevokeHook = Callable[[Session, RevokedOrder], None]
 
 
 # ------------------------------------------------------------------------------------ session functions
-
-
-def load_orders(s: Session, visit_ids: Sequence[int]) -> dict[int, list[OrderView]]:
-    """Non-draft orders of many visits in two plain-row queries (no ORM objects: history lists are long),
-    oldest first per visit."""
-    if not visit_ids:
-        return {}
-    orders, items = MedicalOrder.__table__, OrderItem.__table__
-    rows = s.execute(select(orders).where(orders.c.visit_id.in_(visit_ids), orders.c.status != OrderStatus.DRAFT)
-                     .order_by(orders.c.id)).all()
-    by_order: dict[int, list] = {}
-    if rows:
-        for it in s.execute(select(items).where(items.c.order_id.in_([r.id for r in rows])).order_by(items.c.id)):
-            by_order.setdefault(it.order_id, []).append(it)
-    result: dict[int, list[OrderView]] = {}
-    for r in rows:
-        result.setdefault(r.visit_id, []).append(order_view(r, by_order.get(r.id, [])))
-    return result
-
-
-def credit_total(s: Session, visit: Visit) -> CreditTotal:
-    """The visit's money on 信用就医 — see :class:`CreditTotal` for the exact definition."""
-    charge = case((MedicalOrder.actual_fen.is_(None), MedicalOrder.total_fen), else_=MedicalOrder.actual_fen)
-    rows = s.execute(
-        select(MedicalOrder.fee_status, func.coalesce(func.sum(charge), 0))
-        .where(MedicalOrder.visit_id == visit.id, MedicalOrder.credit.is_(True),
-               MedicalOrder.status.in_((OrderStatus.SUBMITTED, OrderStatus.EXECUTED)))
-        .group_by(MedicalOrder.fee_status)
-    ).all()
-    by_status = {status: int(total) for status, total in rows}
-    registration = visit.fee_fen if visit.credit and visit.fee_status in CREDIT_HELD else 0
-    pending = by_status.get(FeeStatus.PENDING, 0)
-    if visit.credit and visit.fee_status == FeeStatus.PENDING:
-        pending += visit.fee_fen
-    return CreditTotal(registration, sum(by_status.get(st, 0) for st in CREDIT_HELD), pending)
 
 
 def move_fee_status(s: Session, order_id: int, to: FeeStatus | str) -> OrderView:
@@ -122,22 +101,6 @@ def move_fee_status(s: Session, order_id: int, to: FeeStatus | str) -> OrderView
     return order_view(order)
 
 
-def orders_awaiting_bank(s: Session) -> tuple[list[int], list[int]]:
-    """Orders a crash may have left without their bank operation (for start-up recovery):
-    (credit orders submitted ``pending`` with no CreditLock row, revoked orders whose credit is still held)."""
-    no_lock = s.execute(
-        select(MedicalOrder.id).outerjoin(CreditLock, CreditLock.order_id == MedicalOrder.id)
-        .where(MedicalOrder.fee_status == FeeStatus.PENDING, MedicalOrder.credit.is_(True),
-               MedicalOrder.status != OrderStatus.DRAFT, CreditLock.id.is_(None))
-        .order_by(MedicalOrder.id)
-    ).scalars().all()
-    revoked_held = s.execute(
-        select(MedicalOrder.id).where(MedicalOrder.status == OrderStatus.REVOKED,
-                                      MedicalOrder.fee_status.in_(CREDIT_HELD)).order_by(MedicalOrder.id)
-    ).scalars().all()
-    return list(no_lock), list(revoked_held)
-
-
 def lock_order(s: Session, order_id: int) -> MedicalOrder:
     """Load an order for change, row-locked on PostgreSQL (SQLite writers are serialised already)."""
     order = s.execute(
@@ -150,40 +113,16 @@ def lock_order(s: Session, order_id: int) -> MedicalOrder:
 
 
 def publish_order(s: Session, order: MedicalOrder, *, unpaid: bool = False) -> None:
+    """Tell the visit's views, the doctors' queues (ordering doctor and the visit's) and the windows."""
     topics = [f"orders:patient:{order.patient_id}"]
+    doctors = {order.doctor_id}
     if order.visit_id is not None:
         topics.append(f"orders:visit:{order.visit_id}")
-    if order.doctor_id is not None:
-        topics.append(f"doctor:{order.doctor_id}")
+        doctors.add(s.execute(select(Visit.doctor_id).where(Visit.id == order.visit_id)).scalar_one())
+    topics += [f"doctor:{d}" for d in sorted(d for d in doctors if d is not None)]
     if unpaid:
         topics.append("orders:unpaid")
     live.publish(s, *topics)
-
-
-def search_catalog(s: Session, query: str, kinds: Sequence[str], limit: int = 30) -> list[CatalogHit]:
-    """Active items of ``kinds`` whose pinyin initials, name or code match ``query``; best matches first."""
-    q = (query or "").strip()
-    c = CatalogItem
-    stmt = select(c).where(c.active.is_(True), c.kind.in_([str(k) for k in kinds]))
-    if q:
-        low, up = q.lower(), q.upper()
-        stmt = stmt.where(or_(c.pinyin.contains(low, autoescape=True), c.name.contains(q, autoescape=True),
-                              func.upper(c.code).startswith(up, autoescape=True)))
-        rank = case((func.upper(c.code) == up, 0), (c.pinyin.startswith(low, autoescape=True), 1),
-                    (c.name.startswith(q, autoescape=True), 2), else_=3)
-        stmt = stmt.order_by(rank, func.length(c.name), c.name)
-    else:
-        stmt = stmt.order_by(c.kind, c.pinyin, c.name)
-    hits = s.execute(stmt.limit(max(1, min(limit, 200)))).scalars().all()
-    return [CatalogHit(i.id, i.code, i.name, i.kind, CATALOG_KIND_LABELS[CatalogKind(i.kind)], i.spec, i.unit,
-                       i.price_fen, _exec_location(i)) for i in hits]
-
-
-def _exec_location(item: CatalogItem) -> str:
-    dept = item.exec_department
-    if dept is None:
-        return ""
-    return f"{dept.name}（{dept.location}）" if dept.location else dept.name
 
 
 def _new_item(s: Session, order_kind: str, line: OrderLine, *, field: str = "items") -> OrderItem:
@@ -197,7 +136,7 @@ def _new_item(s: Session, order_kind: str, line: OrderLine, *, field: str = "ite
         catalog_item_id=item.id, name=item.name, kind=item.kind, spec=item.spec, unit=item.unit,
         unit_price_fen=item.price_fen, quantity=line.quantity,
         amount_fen=line_amount(item.price_fen, line.quantity), exec_department_id=item.exec_department_id,
-        exec_location=_exec_location(item)[:100], usage=normalise_usage(line.usage),
+        exec_location=exec_location(item)[:100], usage=normalise_usage(line.usage),
     )
 
 
@@ -226,7 +165,7 @@ def create_draft(s: Session, actor: Actor, visit: Visit, lines: Sequence[OrderLi
     order = MedicalOrder(
         order_no=f"D{uuid.uuid4().hex[:24]}",  # placeholder; the real number is taken at submit
         kind=kind, patient_id=visit.patient_id, visit_id=visit.id,
-        doctor_id=actor.doctor_id if kind == OrderKind.OUTPATIENT else None,
+        doctor_id=(actor.doctor_id or visit.doctor_id) if kind == OrderKind.OUTPATIENT else None,
         department_id=visit.department_id, status=OrderStatus.DRAFT, credit=False,
         fee_status=FeeStatus.UNPAID, note=(note or "").strip()[:200], created_at=now,
         created_by=actor.staff_id, workstation=actor.workstation,
@@ -342,17 +281,6 @@ def mark_executed(s: Session, actor: Actor, order_id: int, actual: Mapping[int, 
                          "over_collected_fen": over})
     publish_order(s, order)
     return ExecutedOrder(order_view(order), over)
-
-
-def unpaid_orders(s: Session, *, patient_id: int | None, visit_id: int | None) -> list[OrderView]:
-    conds = [MedicalOrder.status == OrderStatus.SUBMITTED, MedicalOrder.fee_status == FeeStatus.UNPAID]
-    if visit_id is not None:
-        conds.append(MedicalOrder.visit_id == visit_id)
-    if patient_id is not None:
-        conds.append(MedicalOrder.patient_id == patient_id)
-    rows = s.execute(select(MedicalOrder).where(and_(*conds)).order_by(MedicalOrder.submitted_at,
-                                                                        MedicalOrder.id)).scalars().all()
-    return [order_view(o) for o in rows]
 
 
 # ---------------------------------------------------------------------------------------------- service
@@ -484,10 +412,15 @@ class OrderService:
                                  visit_id: int | None = None) -> list[OrderView]:
         """Submitted orders nobody has paid (non-credit, or credit refused): what a window must collect."""
         require(actor, Action.TAKE_PAYMENT)
-        if patient_id is None and visit_id is None:
-            raise ValidationError("请先选择患者", field="patient_id")
         with self.db.reader() as s:
             return unpaid_orders(s, patient_id=patient_id, visit_id=visit_id)
+
+    def window_refunds_due(self, actor: Actor, *, patient_id: int | None = None,
+                           visit_id: int | None = None) -> list[WindowRefund]:
+        """What a window must pay back on orders paid there (revoked, or executed short)."""
+        require(actor, Action.REFUND)
+        with self.db.reader() as s:
+            return window_refunds_due(s, patient_id=patient_id, visit_id=visit_id)
 
     # -- helpers
 

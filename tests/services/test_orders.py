@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from desktop_his.services import live
 from desktop_his.services import orders as om
 from desktop_his.services.db import Database
 from desktop_his.services.enums import CatalogKind, FeeStatus, OrderStatus
@@ -470,3 +471,44 @@ def test_orders_awaiting_a_lock_are_found_after_a_crash(svc: OrderService, h: Ho
 def test_line_amount_is_exact(price: int, qty: int) -> None:
     assert om.line_amount(price, qty) == price * qty
     assert isinstance(om.line_amount(price, qty), int)
+
+
+def test_window_refunds_due(svc: OrderService, h: Hospital, db: Database) -> None:
+    revoked = submitted(svc, h, db, credit=False)  # 50.00 paid, then revoked: all of it back
+    set_fee(db, revoked.id, FeeStatus.PAID)
+    svc.revoke(h.doctor_actor, revoked.id, "患者拒绝")
+    short = submitted(svc, h, db, credit=False, lines=[OrderLine(h.drug.id, 4)])  # one box of four not given
+    set_fee(db, short.id, FeeStatus.PAID)
+    svc.mark_executed(h.doctor_actor, short.id, {short.items[0].id: 3})
+    full = submitted(svc, h, db, credit=False)  # executed in full: nothing back
+    set_fee(db, full.id, FeeStatus.PAID)
+    svc.mark_executed(h.doctor_actor, full.id)
+    due = [(r.order.id, r.amount_fen) for r in svc.window_refunds_due(h.cashier_actor, patient_id=short.patient_id)]
+    assert due == [(short.id, 1250)]
+    due = svc.window_refunds_due(h.cashier_actor, visit_id=revoked.visit_id)
+    assert [(r.order.id, r.amount_fen) for r in due] == [(revoked.id, 5000)]
+    set_fee(db, short.id, FeeStatus.PARTLY_REFUNDED)  # the cashier paid the difference back
+    assert svc.window_refunds_due(h.cashier_actor, patient_id=short.patient_id) == []
+    with pytest.raises(ValidationError):
+        svc.window_refunds_due(h.cashier_actor)
+
+
+def test_submit_is_announced_to_the_visit_the_queue_and_the_windows(svc: OrderService, h: Hospital,
+                                                                    db: Database) -> None:
+    visit = new_visit(db, h)
+    draft = svc.create_draft(h.doctor_actor, visit, [OrderLine(h.drug.id, 1)])
+    seen: set[str] = set()
+    done = threading.Event()
+    want = {f"orders:visit:{visit}", f"doctor:{h.doctor.id}", "orders:unpaid"}
+
+    def sink(topics: set[str]) -> None:
+        seen.update(topics)
+        if want <= seen:
+            done.set()
+
+    watcher = live.ChangeWatcher(db, sink, prefixes=["orders:", "doctor:"], poll_interval=0.05).start()
+    try:
+        svc.submit(h.doctor_actor, draft.id)
+        assert done.wait(10), seen
+    finally:
+        watcher.stop()
