@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from desktop_his.services import audit, live, texts
 from desktop_his.services.clock import Clock
@@ -214,13 +214,13 @@ class DoctorQueueService:
         """Everything the doctor sees on opening a visit; ``credit_notice`` is the SPEC §6 pop-up text."""
         require(actor, Action.QUEUE_VIEW)
         with self.db.reader() as s:
-            visit = self._visit(s, visit_id)
+            visit = self._visit(s, visit_id, with_people=True)
             entry = _entries(s, Visit.id == visit_id)[0]
             orders = tuple(load_orders(s, [visit_id]).get(visit_id, []))
             return VisitDetail(
                 entry, ID_TYPE_LABELS.get(visit.patient.id_type, ""), visit.department.name,
                 visit.doctor.name if visit.doctor else "", visit.visit_date, visit.fee_fen, orders,
-                credit_total(s, visit), entry.credit_notice,
+                credit_total(s, visit, orders), entry.credit_notice,
             )
 
     def patient_history(self, actor: Actor, patient_id: int, limit: int = 50, *,
@@ -249,9 +249,10 @@ class DoctorQueueService:
         """The guide slip: every submitted, not revoked order line with where to go and how it is paid."""
         require_any(actor, Action.QUEUE_VIEW, Action.VACCINE_CHARGE, Action.REPRINT)
         with self.db.reader() as s:
-            visit = self._visit(s, visit_id)
+            visit = self._visit(s, visit_id, with_people=True)
             patient = visit.patient
-            orders = [o for o in load_orders(s, [visit_id]).get(visit_id, []) if o.status != OrderStatus.REVOKED]
+            loaded = load_orders(s, [visit_id]).get(visit_id, [])
+            orders = [o for o in loaded if o.status != OrderStatus.REVOKED]
             lines = sorted((SlipLine(o.order_no or "", i.name, i.spec, i.quantity, i.unit, i.amount_fen,
                                      i.exec_location, _paid_by(o, visit)) for o in orders for i in o.items),
                            key=lambda line: line.exec_location)
@@ -259,7 +260,7 @@ class DoctorQueueService:
                 visit.visit_no, visit.visit_date, patient.name, mask_id_number(patient.id_number),
                 SEX_LABELS[Sex(patient.sex)], age_on(patient.birth_date, visit.visit_date), visit.department.name,
                 visit.doctor.name if visit.doctor else "", texts.slip_mark(visit.credit, visit.family_pay),
-                tuple(lines), sum(o.total_fen for o in orders), credit_total(s, visit),
+                tuple(lines), sum(o.total_fen for o in orders), credit_total(s, visit, loaded),
             )
 
     # -- helpers
@@ -272,8 +273,9 @@ class DoctorQueueService:
         return doctor_id
 
     @staticmethod
-    def _visit(s: Session, visit_id: int) -> Visit:
-        visit = s.get(Visit, visit_id)
+    def _visit(s: Session, visit_id: int, *, with_people: bool = False) -> Visit:
+        options = [joinedload(Visit.patient), joinedload(Visit.department), joinedload(Visit.doctor)]
+        visit = s.get(Visit, visit_id, options=options if with_people else None)
         if visit is None:
             raise NotFound("就诊记录不存在", field="visit_id")
         return visit

@@ -40,21 +40,26 @@ def load_orders(s: Session, visit_ids: Sequence[int]) -> dict[int, list[OrderVie
     return result
 
 
-def credit_total(s: Session, visit: Visit) -> CreditTotal:
-    """The visit's money on 信用就医 — see :class:`CreditTotal` for the exact definition."""
-    charge = case((MedicalOrder.actual_fen.is_(None), MedicalOrder.total_fen), else_=MedicalOrder.actual_fen)
-    rows = s.execute(
-        select(MedicalOrder.fee_status, func.coalesce(func.sum(charge), 0))
-        .where(MedicalOrder.visit_id == visit.id, MedicalOrder.credit.is_(True),
-               MedicalOrder.status.in_((OrderStatus.SUBMITTED, OrderStatus.EXECUTED)))
-        .group_by(MedicalOrder.fee_status)
-    ).all()
-    by_status = {status: int(total) for status, total in rows}
+def credit_total(s: Session, visit: Visit, orders: Sequence[OrderView] | None = None) -> CreditTotal:
+    """The visit's money on 信用就医 — see :class:`CreditTotal` for the exact definition. Pass the visit's
+    orders when they are loaded already (one query fewer)."""
+    if orders is None:
+        m = MedicalOrder
+        rows = s.execute(select(m.credit, m.status, m.fee_status, m.total_fen, m.actual_fen)
+                         .where(m.visit_id == visit.id, m.credit.is_(True))).all()
+    else:
+        rows = [(o.credit, o.status, o.fee_status, o.total_fen, o.actual_fen) for o in orders]
+    held = pending = 0
+    for credit, status, fee_status, total_fen, actual_fen in rows:
+        if not credit or status not in (OrderStatus.SUBMITTED, OrderStatus.EXECUTED):
+            continue
+        charge = total_fen if actual_fen is None else actual_fen
+        held += charge if fee_status in CREDIT_HELD else 0
+        pending += charge if fee_status == FeeStatus.PENDING else 0
     registration = visit.fee_fen if visit.credit and visit.fee_status in CREDIT_HELD else 0
-    pending = by_status.get(FeeStatus.PENDING, 0)
     if visit.credit and visit.fee_status == FeeStatus.PENDING:
         pending += visit.fee_fen
-    return CreditTotal(registration, sum(by_status.get(st, 0) for st in CREDIT_HELD), pending)
+    return CreditTotal(registration, held, pending)
 
 
 def orders_awaiting_bank(s: Session) -> tuple[list[int], list[int]]:

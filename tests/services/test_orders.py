@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from desktop_his.services import live
 from desktop_his.services import orders as om
 from desktop_his.services.db import Database
+from desktop_his.services.doctor_queue import DoctorQueueService
 from desktop_his.services.enums import CatalogKind, FeeStatus, OrderStatus
 from desktop_his.services.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from desktop_his.services.models import AuditRecord, CreditLock, MedicalOrder, NumberCounter
@@ -343,6 +344,8 @@ def test_visit_credit_total(svc: OrderService, h: Hospital, db: Database) -> Non
     assert (total.registration_fen, total.orders_fen, total.pending_fen, total.total_fen) == (1000, 2500, 2500, 3500)
     assert total.text == "患者本次使用“信用就医”额度支付总费用：¥35.00"
     assert pending
+    # The doctor's opened visit computes it from the orders already loaded: the same figure.
+    assert DoctorQueueService(db, svc.clock).open_visit(doc, visit).credit_total == total
 
 
 def test_non_credit_visit_total_is_zero(svc: OrderService, h: Hospital, db: Database) -> None:
