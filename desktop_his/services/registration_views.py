@@ -12,14 +12,13 @@ from desktop_his.services import ids
 from desktop_his.services.enums import CHANNEL_LABELS, PERIOD_LABELS, SEX_LABELS, Channel, IdType, Period, Sex
 from desktop_his.services.models import Department, Doctor, Payment, Slot, Visit
 from desktop_his.services.rules_config import RegistrationRules
+from desktop_his.services.texts import slip_mark
 
 STATUS_LABELS = {"registered": "已挂号", "checked_in": "已取号", "called": "已叫号", "seen": "已就诊",
                  "cancelled": "已退号", "no_show": "爽约"}
 FEE_STATUS_LABELS = {"unpaid": "未缴费", "pending": "处理中", "paid": "已缴费", "locked": "信用就医已锁定",
                      "deducted": "信用就医已扣款", "cancelled": "已作废", "refunded": "已退费",
                      "partly_refunded": "部分退费"}
-MARK_CREDIT = "信用就医"  # SPEC §6 guide-slip marks
-MARK_FAMILY = "亲情付"
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,7 @@ def slot_row(sl: Slot, now: datetime, rules: RegistrationRules) -> SlotRow:
 def payment_mark(s: Session, visit: Visit) -> str:
     """The slip's mark: 亲情付 or 信用就医 for a credit visit, else the channel(s) that paid the fee."""
     if visit.credit:
-        return MARK_FAMILY if visit.family_pay else MARK_CREDIT
+        return slip_mark(True, visit.family_pay) or ""
     channels = s.execute(select(Payment.channel).where(
         Payment.visit_id == visit.id, Payment.status == "success").order_by(Payment.id)).scalars().all()
     labels = [CHANNEL_LABELS[Channel(c)] for c in dict.fromkeys(channels)]

@@ -18,7 +18,9 @@ from datetime import datetime
 
 from desktop_his.services.errors import HisError
 from desktop_his.services.money import format_fen
-from desktop_his.services.registration_views import MARK_CREDIT, MARK_FAMILY, VisitInfo
+from desktop_his.services.registration_views import VisitInfo
+from desktop_his.services.texts import SLIP_MARK_CREDIT as MARK_CREDIT
+from desktop_his.services.texts import SLIP_MARK_FAMILY as MARK_FAMILY
 
 REPRINT_MARK = "补打"
 __all__ = ["MARK_CREDIT", "MARK_FAMILY", "REPRINT_MARK", "Field", "Table", "Text", "Separator", "SlipCode",
