@@ -82,8 +82,14 @@ class AuthService:
         self.hasher = hasher or default_hasher()
         self.max_failed = max_failed
         self.lockout = lockout
-        # Verified against when the user name is unknown, so a miss costs as long as a wrong password.
-        self._dummy_hash = self.hasher.hash(pysecrets.token_hex(16))
+        self._dummy: str | None = None
+
+    @property
+    def _dummy_hash(self) -> str:
+        """Verified against when the user name is unknown, so a miss costs as long as a wrong password."""
+        if self._dummy is None:
+            self._dummy = self.hasher.hash(pysecrets.token_hex(16))
+        return self._dummy
 
     # ------------------------------------------------------------------------------------------ hashing
 

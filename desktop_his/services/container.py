@@ -15,6 +15,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 
+from desktop_his.services import db as dbmod
 from desktop_his.services.admin.catalog_admin import CatalogAdminService
 from desktop_his.services.admin.hospital import HospitalSettingsService
 from desktop_his.services.admin.organisation import OrganisationService
@@ -23,8 +24,9 @@ from desktop_his.services.admin.staff import StaffService
 from desktop_his.services.auth import AuthService
 from desktop_his.services.clock import Clock, SystemClock
 from desktop_his.services.config import Settings
-from desktop_his.services.db import Database
+from desktop_his.services.demo import DemoReport, seed_demo
 from desktop_his.services.live_hub import ChangeFeed
+from desktop_his.services.permissions import Actor
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Services:
     settings: Settings
-    db: Database
+    db: dbmod.Database
     clock: Clock
     feed: ChangeFeed  # live change feed: one watcher, many subscribers (qt.live_bridge.LiveSignal)
     auth: AuthService  # login, screen unlock, logout, own password change
@@ -59,11 +61,11 @@ class Services:
         self.feed.close()
 
 
-def build_services(settings: Settings, *, clock: Clock | None = None, db: Database | None = None,
+def build_services(settings: Settings, *, clock: Clock | None = None, db: dbmod.Database | None = None,
                    hasher: PasswordHasher | None = None, config_path: Path | None = None) -> Services:
     """Build every service. ``db`` defaults to the configured database (not migrated here: see app/cli)."""
     clock = clock or SystemClock()
-    db = db or Database.from_url(settings.effective_database_url)
+    db = db or dbmod.Database.from_url(settings.effective_database_url)
     auth = AuthService(db, clock, hasher=hasher)
     return Services(
         settings=settings, db=db, clock=clock, feed=ChangeFeed(db), auth=auth,
@@ -73,3 +75,23 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: Databa
         catalog=CatalogAdminService(db, clock),
         hospital=HospitalSettingsService(db, clock, settings, config_path=config_path),
     )
+
+
+def prepare_database(services: Services, *, migrate: bool = True) -> DemoReport | None:
+    """Start-up work on the database: migrate to the newest schema; in demo mode seed an empty database
+    (``Settings.demo_seed``) and bring the demo slots up to today + the booking window.
+
+    Returns what the seed created (None when no seeding was due)."""
+    if migrate:
+        dbmod.upgrade(services.db)
+    settings = services.settings
+    if not settings.demo_mode:
+        return None
+    report = None
+    if settings.demo_seed and not services.auth.any_staff():
+        log.info("empty database in demo mode: seeding demo data")
+        report = seed_demo(services.db, services.clock, hash_password=services.auth.hash_password,
+                           workstation=settings.workstation)
+    # Demo slots roll forward day by day without an administrator (a hospital generates them on purpose).
+    services.scheduling.generate_slots_unattended(Actor.system(settings.workstation, "demo-slots"))
+    return report
