@@ -34,3 +34,15 @@ def screenshot(widget: QWidget, name: str) -> None:
     if SCREENSHOTS is not None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         widget.grab().save(str(SCREENSHOTS / f"{name}.png"))
+
+
+def type_text(widget: QWidget, text: str) -> None:
+    """Type any text (Chinese too) as an input method commits it: ``textEdited`` fires as for a user.
+    (QTest's keyClicks only types ASCII.)"""
+    from PySide6.QtGui import QInputMethodEvent
+    from PySide6.QtWidgets import QApplication
+
+    widget.setFocus()
+    event = QInputMethodEvent()
+    event.setCommitString(text)
+    QApplication.sendEvent(widget, event)

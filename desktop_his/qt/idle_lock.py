@@ -49,7 +49,7 @@ class IdleWatcher(QObject):
             app.removeEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
-        if not self._paused and event.type() in INPUT_EVENTS:
+        if not self._paused and event.type() in INPUT_EVENTS and self._timer.interval() > 0:
             self._timer.start()
         return False
 

@@ -11,7 +11,7 @@
 - ``fn`` runs on a worker: it must not touch widgets. Database work (``lane="db"``, the default) runs on one
   serial worker, so a view's saves and reloads happen in the order they were asked; bank calls
   (``lane="bank"``) and other slow I/O (``lane="io"``) run in parallel.
-- On success ``on_success(result)`` runs on the GUI thread. On failure ``on_failure(exc)`` runs if given;
+- On success ``errors`` (if given) is cleared and ``on_success(result)`` runs on the GUI thread. On failure ``on_failure(exc)`` runs if given;
   otherwise a ``HisError`` goes to ``errors`` (at its field) or to :func:`messages.error`, and anything
   else is logged with its traceback and reported as an internal error.
 - Nothing is delivered to a parent widget that has been deleted meanwhile.
@@ -101,6 +101,8 @@ class Op(QObject):
             if self._parent is not None and not shiboken6.isValid(self._parent):
                 return  # the view was closed meanwhile: nobody to tell
             if error is None:
+                if self._errors is not None and shiboken6.isValid(self._errors):
+                    self._errors.clear()  # the field messages of an earlier failed try are obsolete
                 if self._on_success is not None:
                     self._on_success(result)
             elif self._on_failure is not None:

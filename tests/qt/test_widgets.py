@@ -110,6 +110,11 @@ def test_idle_watcher_fires_and_input_resets_it(qtbot) -> None:  # noqa: ANN001
         watcher.pause()
         qtbot.wait(300)
         assert fired == []
+        watcher.set_timeout(0)  # 0 = never lock, whatever the input
+        watcher.resume()
+        QApplication.sendEvent(target, move)
+        qtbot.wait(100)
+        assert fired == []
     finally:
         watcher.stop()
 

@@ -275,6 +275,8 @@ class FormPage(QWidget):
         self.errors.clear()
         self._select_after_load = row.id
         self.editing = row
+        self.fill(row)  # the form now shows the record as stored (normalised code, pinyin …)
         self.form_box.setTitle(f"编辑{self.noun}：{self.describe(row)}")
         self.message.setText(self.saved_message(result))
+        self.after_load()
         self.refresh()

@@ -8,7 +8,16 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QDate, QTime
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDateEdit, QFormLayout, QHBoxLayout, QSpinBox, QTimeEdit, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QHBoxLayout,
+    QSpinBox,
+    QTimeEdit,
+    QWidget,
+)
 
 from desktop_his.qt import ops
 from desktop_his.qt.money_edit import MoneyEdit
