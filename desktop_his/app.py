@@ -211,13 +211,12 @@ def make_application(argv: list[str]) -> QApplication:
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
-    from desktop_his import APP_NAME, __version__
+    from desktop_his import APP_NAME
     from desktop_his.qt import locale_setup
 
     qInstallMessageHandler(_qt_message_handler)
     app = QApplication(argv)
     app.setApplicationName(APP_NAME)
-    app.setApplicationVersion(__version__)
     locale_setup.apply(app)
     return app
 

@@ -9,7 +9,7 @@ cleared as soon as the user edits that field.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import (
     QAbstractButton,
     QComboBox,
@@ -101,6 +101,8 @@ def _style(label: QLabel) -> None:
 
 
 def _focus(widget: QWidget) -> None:
+    from PySide6.QtCore import Qt  # not at import time: on the start-up path (see dialogs.login)
+
     target = widget
     if widget.focusPolicy() == Qt.FocusPolicy.NoFocus:  # a container (e.g. a row of check boxes)
         children = widget.findChildren(QWidget)

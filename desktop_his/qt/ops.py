@@ -28,8 +28,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
-from PySide6.QtGui import QCursor
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_his.dialogs import messages
@@ -83,7 +82,8 @@ class Op(QObject):
         self._errors, self._wait, self._lane = errors, wait, lane
         self._disable = [w for w in disable if w.isEnabled()]
         self._busy_shown = False
-        self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        # Emitted on a worker, received by this GUI-thread object: Qt queues the call to the GUI thread.
+        self._done.connect(self._deliver)
 
     def start(self) -> Op:
         _running.add(self)
@@ -117,6 +117,9 @@ class Op(QObject):
         if self not in _running or self._busy_shown:
             return
         self._busy_shown = True
+        from PySide6.QtCore import Qt  # not at import time: ops is on the start-up path (see dialogs.login)
+        from PySide6.QtGui import QCursor
+
         QApplication.setOverrideCursor(QCursor(Qt.CursorShape.BusyCursor))
         window = _window(self._parent)
         if window is not None and hasattr(window, "set_busy"):

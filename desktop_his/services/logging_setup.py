@@ -16,8 +16,6 @@ import re
 import sys
 from pathlib import Path
 
-from desktop_his.services.ids import mask_id_number, mask_name
-
 LOG_FILE_NAME = "desktop_his.log"
 MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 10
@@ -35,6 +33,9 @@ _NAME_CUE = re.compile(
 
 def mask_text(text: str) -> str:
     """Mask ID numbers and cue-marked names in free text (idempotent)."""
+    # Imported on first use: logging is set up before the login window shows, and start-up must stay fast.
+    from desktop_his.services.ids import mask_id_number
+
     text = _ID_CUE.sub(lambda m: m.group(1) + mask_id_number(m.group(2)), text)
     text = _RESIDENT_ID.sub(lambda m: mask_id_number(m.group(1)), text)
     text = _HK_MACAO.sub(lambda m: mask_id_number(m.group(1)), text)
@@ -42,6 +43,8 @@ def mask_text(text: str) -> str:
 
 
 def _mask_name_keep_masks(name: str) -> str:
+    from desktop_his.services.ids import mask_name
+
     return name if "*" in name else mask_name(name)
 
 

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 
 from desktop_his import APP_TITLE, __version__
 from desktop_his.dialogs import messages
-from desktop_his.dialogs.login import ChangePasswordDialog, LockOverlay
+from desktop_his.dialogs.lock import LockOverlay
+from desktop_his.dialogs.login import ChangePasswordDialog
 from desktop_his.qt import ops
 from desktop_his.qt.idle_lock import IdleWatcher
 from desktop_his.services.enums import ROLE_LABELS

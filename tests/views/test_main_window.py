@@ -88,6 +88,8 @@ def test_idle_lock_keeps_the_work_and_unlocks_with_the_password(qtbot, sqlite_se
     overlay = window.findChild(QWidget, "lock_overlay")
     assert overlay.isVisible() and overlay.geometry() == window.rect()
     assert not window.centralWidget().isEnabled()
+    shot = window.grab().toImage()  # opaque: nothing of the work shows through, menu bar included
+    assert {shot.pixelColor(x, y).name() for x, y in ((5, 5), (300, 150), (1000, 400))} == {"#2c3e50"}
     screenshot(window, "locked")
     password = window.findChild(QLineEdit, "unlock_password")
     password.setText("wrong123")
