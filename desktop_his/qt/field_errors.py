@@ -10,18 +10,7 @@ cleared as soon as the user edits that field.
 from __future__ import annotations
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QComboBox,
-    QDateTimeEdit,
-    QDoubleSpinBox,
-    QLabel,
-    QLineEdit,
-    QPlainTextEdit,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from desktop_his.services.errors import HisError
 
@@ -113,19 +102,27 @@ def _focus(widget: QWidget) -> None:
         target.selectAll()
 
 
+# Qt class name → the signal meaning "the user changed this". Matched with QObject.inherits(), which needs
+# no Python import of each widget class (this module is on the start-up path).
+_EDIT_SIGNALS = {
+    "QLineEdit": "textEdited", "QComboBox": "currentIndexChanged", "QSpinBox": "valueChanged",
+    "QDoubleSpinBox": "valueChanged", "QDateTimeEdit": "dateTimeChanged", "QAbstractButton": "toggled",
+    "QPlainTextEdit": "textChanged",
+}
+
+
+def _edit_signal(widget: QWidget) -> str | None:
+    return next((signal for kind, signal in _EDIT_SIGNALS.items() if widget.inherits(kind)), None)
+
+
 def _on_edit(widget: QWidget, callback) -> None:  # noqa: ANN001
     """Connect whatever signal means "the user changed this" for the widget's kind (and its children)."""
-    signals = {
-        QLineEdit: "textEdited", QComboBox: "currentIndexChanged", QSpinBox: "valueChanged",
-        QDoubleSpinBox: "valueChanged", QDateTimeEdit: "dateTimeChanged", QAbstractButton: "toggled",
-        QPlainTextEdit: "textChanged",
-    }
-    for kind, signal in signals.items():
-        if isinstance(widget, kind):
-            getattr(widget, signal).connect(callback)
-            if isinstance(widget, QComboBox) and widget.isEditable():
-                widget.editTextChanged.connect(callback)
-            return
+    signal = _edit_signal(widget)
+    if signal is not None:
+        getattr(widget, signal).connect(callback)
+        if widget.inherits("QComboBox") and widget.isEditable():
+            widget.editTextChanged.connect(callback)
+        return
     for child in widget.findChildren(QWidget):
-        if any(isinstance(child, kind) for kind in signals):
+        if _edit_signal(child) is not None:
             _on_edit(child, callback)

@@ -59,5 +59,5 @@ def apply(app: QApplication) -> None:
     """Fonts, translation and a style that looks the same on every platform except Windows (native there)."""
     install_fonts(app)
     install_translator(app)
-    if sys.platform != "win32":
+    if sys.platform != "win32" and app.style().name().lower() != "fusion":  # often already the default
         app.setStyle("Fusion")

@@ -33,13 +33,18 @@ _NAME_CUE = re.compile(
 
 def mask_text(text: str) -> str:
     """Mask ID numbers and cue-marked names in free text (idempotent)."""
-    # Imported on first use: logging is set up before the login window shows, and start-up must stay fast.
+    text = _ID_CUE.sub(lambda m: m.group(1) + _mask_id(m.group(2)), text)
+    text = _RESIDENT_ID.sub(lambda m: _mask_id(m.group(1)), text)
+    text = _HK_MACAO.sub(lambda m: _mask_id(m.group(1)), text)
+    return _NAME_CUE.sub(lambda m: m.group(1) + _mask_name_keep_masks(m.group(2)), text)
+
+
+# ``ids`` is imported only when something is actually masked: logging starts before the login window
+# shows, and start-up must stay close to a bare Qt window's.
+def _mask_id(number: str) -> str:
     from desktop_his.services.ids import mask_id_number
 
-    text = _ID_CUE.sub(lambda m: m.group(1) + mask_id_number(m.group(2)), text)
-    text = _RESIDENT_ID.sub(lambda m: mask_id_number(m.group(1)), text)
-    text = _HK_MACAO.sub(lambda m: mask_id_number(m.group(1)), text)
-    return _NAME_CUE.sub(lambda m: m.group(1) + _mask_name_keep_masks(m.group(2)), text)
+    return mask_id_number(number)
 
 
 def _mask_name_keep_masks(name: str) -> str:
