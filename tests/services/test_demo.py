@@ -98,3 +98,29 @@ def test_catalogue_covers_every_kind_the_workflows_need(sqlite_services: Service
     assert {"血常规（五分类）", "尿常规", "肝功能", "胸部DR（正位）", "常规心电图", "流感疫苗（四价）"} <= names
     assert all(i.price_fen > 0 for i in items)
     assert all(i.exec_location for i in items if i.kind in ("drug", "lab", "exam", "vaccine"))
+
+
+def test_patients_are_exactly_those_of_the_demo_data_document() -> None:
+    from pathlib import Path
+
+    from desktop_his.services.ids import ID_TYPE_LABELS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "demo-data.md").read_text(encoding="utf-8")
+    section = doc.split("## Patients")[1].split("\n## ")[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()
+            if line.startswith("| ") and not line.startswith("| name") and "---" not in line]
+    labels = {v: k for k, v in ID_TYPE_LABELS.items()}
+    documented = {(r[0], labels[r[1]], r[2], {"男": "M", "女": "F"}[r[3]], r[4]) for r in rows}
+    seeded = {(name, t, number, sex, born.isoformat()) for name, t, number, sex, born, _phone in PATIENTS}
+    assert seeded == documented
+
+
+def test_demo_accounts_are_documented() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    doc = (root / "docs" / "demo-data.md").read_text(encoding="utf-8")
+    for account in DEMO_ACCOUNTS:
+        assert f"`{account.password}`" in readme and f"| `{account.username}` | `{account.password}` |" in doc
+    assert f"`{DOCTOR_PASSWORD}`" in readme
