@@ -103,6 +103,8 @@ class AppController:
         from desktop_his.qt import ops
 
         settings = self.settings
+        log.info("desktop_his starting (workstation %s, %s, %s)", settings.workstation, _database_kind(settings),
+                 "demo mode" if settings.demo_mode else "bank " + settings.bank_url)
         ops.run(self.login, lambda: open_backend(settings), on_success=self._backend_ready,
                 on_failure=self._backend_failed)
 
@@ -230,8 +232,6 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_dir, level=settings.log_level)
     sys.excepthook = excepthook
     threading.excepthook = _thread_excepthook
-    log.info("desktop_his starting (workstation %s, %s, %s)", settings.workstation, _database_kind(settings),
-             "demo mode" if settings.demo_mode else "bank " + settings.bank_url)
     app = make_application(argv)
     controller = AppController(settings)
     if os.environ.get(PROBE_ENV):

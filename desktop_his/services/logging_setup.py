@@ -11,7 +11,6 @@ Convention for code that logs people: write ``患者=%s`` / ``name=%s`` so the n
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import re
 import sys
 from pathlib import Path
@@ -71,6 +70,30 @@ class MaskingFilter(logging.Filter):
         return True
 
 
+class DeferredRotatingFile(logging.Handler):
+    """A rotating log file opened at the first record: importing ``logging.handlers`` (socket, pickle …)
+    costs ~10 ms that start-up to the login window does not need to pay."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self._file: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._file is None:
+            import logging.handlers
+
+            self._file = logging.handlers.RotatingFileHandler(
+                self.path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True)
+            self._file.setFormatter(self.formatter)
+        self._file.emit(record)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        super().close()
+
+
 def setup_logging(log_dir: Path, *, level: str = "INFO", console: bool | None = None) -> Path:
     """Install the file (and console) handlers on the root logger; returns the log file's path.
 
@@ -82,8 +105,7 @@ def setup_logging(log_dir: Path, *, level: str = "INFO", console: bool | None = 
     for handler in [h for h in root.handlers if getattr(h, "_desktop_his", False)]:
         root.removeHandler(handler)
         handler.close()
-    handlers: list[logging.Handler] = [logging.handlers.RotatingFileHandler(
-        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True)]
+    handlers: list[logging.Handler] = [DeferredRotatingFile(path)]
     if console if console is not None else not getattr(sys, "frozen", False):
         handlers.append(logging.StreamHandler(sys.stderr))
     for handler in handlers:

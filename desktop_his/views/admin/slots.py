@@ -122,6 +122,7 @@ class SlotsPage(QWidget):
         today = self.services.clock.today()
         self.department = QComboBox()
         self.department.setObjectName("slots_department")
+        self.department.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.department.addItem("全部科室", None)
         self.start = QDateEdit(QDate(today.year, today.month, today.day))
         self.start.setObjectName("slots_start")
