@@ -129,3 +129,28 @@ def test_bank_keys_refused_on_a_plaintext_keyring(qtbot, sqlite_services: Servic
     wait_ops(qtbot)
     assert page.errors.shown() == {} and "已保存" in page.state.text()
     assert secrets.load_secret(secrets.BANK_MERCHANT_KEY) == "00112233445566778899aabbccddeeff"
+
+
+def test_keyboard_new_escape_and_no_double_submit(qtbot, sqlite_services: Services, admin) -> None:  # noqa: ANN001
+    from sqlalchemy import func, select
+
+    from desktop_his.services.models import Department
+    from desktop_his.views.admin.departments import DepartmentsPage
+
+    page = show(qtbot, DepartmentsPage(sqlite_services, admin))
+    page.activateWindow()
+    qtbot.waitActive(page)
+    type_text(page.code, "NK")
+    type_text(page.name, "内科")
+    qtbot.keyClick(page.name, Qt.Key.Key_Return)
+    qtbot.keyClick(page.name, Qt.Key.Key_Return)  # a second Enter while the first save runs: ignored
+    wait_ops(qtbot)
+    with sqlite_services.db.reader() as s:
+        assert s.execute(select(func.count()).select_from(Department)).scalar_one() == 1
+    assert page.editing.name == "内科"
+    assert page.errors.shown() == {} and page.errors.general_message() == ""  # no "已存在" from a 2nd save
+    type_text(page.name, "（改）")
+    qtbot.keyClick(page.name, Qt.Key.Key_Escape)  # Esc: back to the stored record
+    assert page.name.text() == "内科"
+    qtbot.keyClick(page.table, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)  # Ctrl+N: a new record
+    assert page.editing is None and page.code.text() == "" and page.form_box.title() == "新建科室"
