@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
@@ -54,12 +55,14 @@ def _pool(lane: Lane) -> QThreadPool:
 
 
 class _Job(QRunnable):
-    def __init__(self, fn: Callable[[], Any], done: Signal) -> None:
+    def __init__(self, fn: Callable[[], Any], done: Signal, lane: str) -> None:
         super().__init__()
         self.fn = fn
         self.done = done
+        self.lane = lane
 
     def run(self) -> None:
+        threading.current_thread().name = f"ops-{self.lane}"  # readable in the log
         try:
             result, error = self.fn(), None
         except BaseException as exc:  # noqa: BLE001 - delivered to the GUI thread, never lost
@@ -91,7 +94,7 @@ class Op(QObject):
             widget.setEnabled(False)
         if self._wait:
             QTimer.singleShot(WAIT_DELAY_MS, self._show_busy)
-        _pool(self._lane).start(_Job(self._fn, self._done))
+        _pool(self._lane).start(_Job(self._fn, self._done, self._lane))
         return self
 
     @Slot(object, object)
