@@ -12,8 +12,6 @@ import os
 import sys
 import threading
 import time
-import traceback
-from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -31,10 +29,14 @@ _T0 = time.perf_counter()
 PROBE_ENV = "DESKTOP_HIS_STARTUP_PROBE"  # bench/startup.py: print the time the login window showed, then exit
 
 
-@dataclass(frozen=True)
 class Backend:
-    services: Services
-    hospital_name: str
+    """What the start-up worker hands to the GUI: the services and the hospital's name."""
+
+    __slots__ = ("services", "hospital_name")
+
+    def __init__(self, services: Services, hospital_name: str) -> None:
+        self.services = services
+        self.hospital_name = hospital_name
 
 
 def _start_bank(settings: Settings) -> Any:
@@ -175,6 +177,8 @@ def excepthook(kind: type[BaseException], error: BaseException, tb: TracebackTyp
     if issubclass(kind, KeyboardInterrupt):
         sys.__excepthook__(kind, error, tb)
         return
+    import traceback
+
     details = "".join(traceback.format_exception(kind, error, tb))
     log.critical("uncaught exception\n%s", details)
     from PySide6.QtWidgets import QApplication

@@ -15,7 +15,6 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -110,7 +109,6 @@ class LoginDialog(QDialog):
             hint = QLabel(DEMO_HINT)
             hint.setObjectName("login_demo_hint")
             hint.setWordWrap(True)
-            hint.setFrameShape(QFrame.Shape.StyledPanel)
             layout.addWidget(hint)
         self.setMinimumWidth(460)
         self.username.setFocus()

@@ -20,22 +20,31 @@ MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 10
 FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
 
-_RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-_HK_MACAO = re.compile(r"(?<![0-9A-Za-z])([HMhm]\d{8}(?:\d{2})?)(?![0-9A-Za-z])")
-_ID_CUE = re.compile(
-    r"((?:id_number|id_no|guardian_id_number|证件号码?|身份证号?|护照号?|通行证号?|passport)"
-    r"['\"]?\s*[=:：]\s*['\"]?)([A-Za-z0-9]{5,20})")
-_NAME_CUE = re.compile(
-    r"((?:患者|病人|姓名|监护人|持卡人|patient_name|guardian_name|full_name|patient|guardian|name)"
-    r"(?:['\"]?\s*[=:：]\s*['\"]?|\s+))([\u3400-\u9fff\U00020000-\U0003134F·]{2,12}|[A-Z][a-z]+(?: [A-Z][a-z]+)+)")
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+_SOURCES = {
+    "resident": r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])",
+    "hk_macao": r"(?<![0-9A-Za-z])([HMhm]\d{8}(?:\d{2})?)(?![0-9A-Za-z])",
+    "id_cue": (r"((?:id_number|id_no|guardian_id_number|证件号码?|身份证号?|护照号?|通行证号?|passport)"
+               r"['\"]?\s*[=:：]\s*['\"]?)([A-Za-z0-9]{5,20})"),
+    "name_cue": (r"((?:患者|病人|姓名|监护人|持卡人|patient_name|guardian_name|full_name|patient|guardian|name)"
+                 r"(?:['\"]?\s*[=:：]\s*['\"]?|\s+))"
+                 r"([\u3400-\u9fff\U00020000-\U0003134F·]{2,12}|[A-Z][a-z]+(?: [A-Z][a-z]+)+)"),
+}
+
+
+def _pattern(name: str) -> re.Pattern[str]:
+    # Compiled at the first record, not at import: start-up to the login window stays lean.
+    if name not in _PATTERNS:
+        _PATTERNS[name] = re.compile(_SOURCES[name])
+    return _PATTERNS[name]
 
 
 def mask_text(text: str) -> str:
     """Mask ID numbers and cue-marked names in free text (idempotent)."""
-    text = _ID_CUE.sub(lambda m: m.group(1) + _mask_id(m.group(2)), text)
-    text = _RESIDENT_ID.sub(lambda m: _mask_id(m.group(1)), text)
-    text = _HK_MACAO.sub(lambda m: _mask_id(m.group(1)), text)
-    return _NAME_CUE.sub(lambda m: m.group(1) + _mask_name_keep_masks(m.group(2)), text)
+    text = _pattern("id_cue").sub(lambda m: m.group(1) + _mask_id(m.group(2)), text)
+    text = _pattern("resident").sub(lambda m: _mask_id(m.group(1)), text)
+    text = _pattern("hk_macao").sub(lambda m: _mask_id(m.group(1)), text)
+    return _pattern("name_cue").sub(lambda m: m.group(1) + _mask_name_keep_masks(m.group(2)), text)
 
 
 # ``ids`` is imported only when something is actually masked: logging starts before the login window
