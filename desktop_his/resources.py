@@ -7,7 +7,6 @@ them as the package ``desktop_his._resources``; a PyInstaller bundle puts them u
 from __future__ import annotations
 
 import sys
-from importlib import resources as importlib_resources
 from pathlib import Path
 
 
@@ -18,6 +17,9 @@ def resources_dir() -> Path:
     checkout = Path(__file__).resolve().parent.parent / "resources"
     if checkout.is_dir():
         return checkout
+    # Imported only for an installed wheel: start-up stays lean.
+    from importlib import resources as importlib_resources
+
     return Path(str(importlib_resources.files("desktop_his._resources")))
 
 

@@ -133,3 +133,38 @@ def pg_schema() -> Iterator[PgSchema]:
         yield schema
     finally:
         schema.drop()
+
+
+# ------------------------------------------------------------------------------ services (shell branch)
+
+from argon2 import PasswordHasher  # noqa: E402
+
+from desktop_his.services.config import Settings  # noqa: E402
+from desktop_his.services.container import Services, build_services  # noqa: E402
+
+
+def fast_hasher() -> PasswordHasher:
+    """argon2id with the cheapest parameters: tests hash hundreds of passwords."""
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+def make_services(db: Database, clock: ManualClock, tmp_path) -> Services:  # noqa: ANN001
+    settings = Settings(data_dir=tmp_path / "data", log_dir=tmp_path / "log", workstation="WS-TEST")
+    return build_services(settings, clock=clock, db=db, hasher=fast_hasher(),
+                          config_path=tmp_path / "settings.toml")
+
+
+@pytest.fixture
+def services(db: Database, clock: ManualClock, tmp_path) -> Iterator[Services]:  # noqa: ANN001
+    """Every service on a fresh database (SQLite and PostgreSQL)."""
+    built = make_services(db, clock, tmp_path)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def sqlite_services(sqlite_db: Database, clock: ManualClock, tmp_path) -> Iterator[Services]:  # noqa: ANN001
+    """Every service on a fresh SQLite database (GUI tests)."""
+    built = make_services(sqlite_db, clock, tmp_path)
+    yield built
+    built.close()

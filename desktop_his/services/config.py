@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import platformdirs
-import tomli_w
 
 from desktop_his import APP_NAME
 from desktop_his.services.errors import ConfigError
@@ -106,6 +104,8 @@ def load_settings(environ: dict[str, str] | None = None, path: Path | None = Non
     path = path or config_file_path(env)
     file_values: dict[str, Any] = {}
     if path.is_file():
+        import tomllib  # here, not at the top: start-up to the login window stays lean (bench/startup.py)
+
         try:
             file_values = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -134,6 +134,8 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
         if value != getattr(defaults, f.name):
             values[f.name] = str(value) if isinstance(value, Path) else value
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tomli_w
+
     path.write_text(tomli_w.dumps(values), encoding="utf-8")
     return path
 

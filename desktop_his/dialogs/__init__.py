@@ -1,0 +1,1 @@
+"""Dialogs: messages (error/warning/info/confirm/crash), login, lock, password change …"""

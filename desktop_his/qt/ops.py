@@ -1,0 +1,177 @@
+"""The one way to run work off the GUI thread (STYLE §3; like Anki's ``CollectionOp``/``QueryOp``).
+
+    ops.run(
+        self,                                               # the widget the work is for
+        lambda: services.organisation.create_department(actor, form),   # runs on a worker thread
+        on_success=self.department_saved,                   # called on the GUI thread with the result
+        errors=self.errors,                                 # HisError(field=…) → shown at that field
+        wait="正在保存…", disable=[self.save_button],        # small busy indicator; no double submit
+    )
+
+- ``fn`` runs on a worker: it must not touch widgets. Database work (``lane="db"``, the default) runs on one
+  serial worker, so a view's saves and reloads happen in the order they were asked; bank calls
+  (``lane="bank"``) and other slow I/O (``lane="io"``) run in parallel.
+- On success ``errors`` (if given) is cleared and ``on_success(result)`` runs on the GUI thread. On failure ``on_failure(exc)`` runs if given;
+  otherwise a ``HisError`` goes to ``errors`` (at its field) or to :func:`messages.error`, and anything
+  else is logged with its traceback and reported as an internal error.
+- Nothing is delivered to a parent widget that has been deleted meanwhile.
+- ``wait``: after a short delay a busy cursor and the window's "请稍候…" indicator show (``set_busy`` on the
+  window, see ``MainWindow``); the event loop is never blocked.
+- Tests wait with ``qtbot.waitUntil(lambda: ops.pending() == 0)`` or ``op.finished``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import shiboken6
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtWidgets import QApplication, QWidget
+
+from desktop_his.dialogs import messages
+from desktop_his.qt.field_errors import FieldErrors
+from desktop_his.services.errors import HisError
+
+log = logging.getLogger(__name__)
+
+Lane = Literal["db", "bank", "io"]
+WAIT_DELAY_MS = 300  # quick operations never flash an indicator
+INTERNAL_ERROR = "操作失败：程序内部错误，详细信息已写入日志。请重试；如果反复出现，请联系信息科。"
+
+_pools: dict[str, QThreadPool] = {}
+_running: set[Op] = set()
+
+
+def _pool(lane: Lane) -> QThreadPool:
+    if lane not in _pools:
+        pool = QThreadPool()
+        pool.setMaxThreadCount(1 if lane == "db" else 8)
+        _pools[lane] = pool
+    return _pools[lane]
+
+
+class _Job(QRunnable):
+    def __init__(self, fn: Callable[[], Any], done: Signal, lane: str) -> None:
+        super().__init__()
+        self.fn = fn
+        self.done = done
+        self.lane = lane
+
+    def run(self) -> None:
+        threading.current_thread().name = f"ops-{self.lane}"  # readable in the log
+        try:
+            result, error = self.fn(), None
+        except BaseException as exc:  # noqa: BLE001 - delivered to the GUI thread, never lost
+            result, error = None, exc
+        self.done.emit(result, error)
+
+
+class Op(QObject):
+    """One running operation. ``finished`` fires on the GUI thread after the success/failure handler."""
+
+    finished = Signal()
+    _done = Signal(object, object)
+
+    def __init__(self, parent: QWidget | None, fn: Callable[[], Any], *,
+                 on_success: Callable[[Any], None] | None, on_failure: Callable[[BaseException], None] | None,
+                 errors: FieldErrors | None, wait: str | None, disable: Sequence[QWidget], lane: Lane) -> None:
+        super().__init__()  # no Qt parent: lives until delivered even if the widget goes away
+        self._parent = parent
+        self._fn, self._on_success, self._on_failure = fn, on_success, on_failure
+        self._errors, self._wait, self._lane = errors, wait, lane
+        self._disable = [w for w in disable if w.isEnabled()]
+        self._busy_shown = False
+        # Emitted on a worker, received by this GUI-thread object: Qt queues the call to the GUI thread.
+        self._done.connect(self._deliver)
+
+    def start(self) -> Op:
+        _running.add(self)
+        for widget in self._disable:
+            widget.setEnabled(False)
+        if self._wait:
+            QTimer.singleShot(WAIT_DELAY_MS, self._show_busy)
+        _pool(self._lane).start(_Job(self._fn, self._done, self._lane))
+        return self
+
+    @Slot(object, object)
+    def _deliver(self, result: Any, error: BaseException | None) -> None:
+        try:
+            self._end_busy()
+            if self._parent is not None and not shiboken6.isValid(self._parent):
+                return  # the view was closed meanwhile: nobody to tell
+            if error is None:
+                if self._errors is not None and shiboken6.isValid(self._errors):
+                    self._errors.clear()  # the field messages of an earlier failed try are obsolete
+                if self._on_success is not None:
+                    self._on_success(result)
+            elif self._on_failure is not None:
+                self._on_failure(error)
+            else:
+                report_error(self._parent, error, self._errors)
+        finally:
+            _running.discard(self)
+            self.finished.emit()
+
+    def _show_busy(self) -> None:
+        if self not in _running or self._busy_shown:
+            return
+        self._busy_shown = True
+        from PySide6.QtCore import Qt  # not at import time: ops is on the start-up path (see dialogs.login)
+        from PySide6.QtGui import QCursor
+
+        QApplication.setOverrideCursor(QCursor(Qt.CursorShape.BusyCursor))
+        window = _window(self._parent)
+        if window is not None and hasattr(window, "set_busy"):
+            window.set_busy(self._wait, True)
+
+    def _end_busy(self) -> None:
+        for widget in self._disable:
+            if shiboken6.isValid(widget):
+                widget.setEnabled(True)
+        if self._busy_shown:
+            self._busy_shown = False
+            QApplication.restoreOverrideCursor()
+            window = _window(self._parent)
+            if window is not None and hasattr(window, "set_busy"):
+                window.set_busy(self._wait, False)
+
+
+def run(parent: QWidget | None, fn: Callable[[], Any], *, on_success: Callable[[Any], None] | None = None,
+        on_failure: Callable[[BaseException], None] | None = None, errors: FieldErrors | None = None,
+        wait: str | None = None, disable: Sequence[QWidget] = (), lane: Lane = "db") -> Op:
+    """Run ``fn()`` on a worker of ``lane`` and deliver its outcome on the GUI thread (see module doc)."""
+    return Op(parent, fn, on_success=on_success, on_failure=on_failure, errors=errors, wait=wait,
+              disable=disable, lane=lane).start()
+
+
+def report_error(parent: QWidget | None, error: BaseException, errors: FieldErrors | None = None) -> None:
+    """Show a failure the standard way (views call this from their own failure handlers too)."""
+    if isinstance(error, HisError):
+        log.info("refused: %s (field=%s, code=%s)", error.message, error.field, error.code)
+        if errors is not None and errors.show(error):
+            return
+        messages.error(parent, error.message)
+        return
+    details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    log.error("operation failed\n%s", details)
+    messages.error(parent, INTERNAL_ERROR, details=details)
+
+
+def pending() -> int:
+    """Operations started and not yet delivered."""
+    return len(_running)
+
+
+def shutdown(timeout_ms: int = 10_000) -> bool:
+    """Wait for the workers at exit (a half-finished database write completes rather than being cut)."""
+    return all(pool.waitForDone(timeout_ms) for pool in _pools.values())
+
+
+def _window(widget: QWidget | None) -> QWidget | None:
+    if widget is None or not shiboken6.isValid(widget):
+        return None
+    return widget.window()

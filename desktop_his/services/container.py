@@ -1,0 +1,97 @@
+"""The services container: every service built once at start-up and handed to the views and the CLI.
+
+No global: ``app.py`` (and ``cli.py``, and tests) call :func:`build_services` and pass the result on; each view
+takes what it needs from it. To add a service: give it a field below (with a one-line comment), build it in
+:func:`build_services` from what is already built, and close it in :meth:`Services.close` if it holds
+resources. Tests pass their own ``clock``, ``db`` and (for speed) a cheap password ``hasher``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from argon2 import PasswordHasher
+
+from desktop_his.services import db as dbmod
+from desktop_his.services.admin.catalog_admin import CatalogAdminService
+from desktop_his.services.admin.hospital import HospitalSettingsService
+from desktop_his.services.admin.organisation import OrganisationService
+from desktop_his.services.admin.scheduling import SchedulingService
+from desktop_his.services.admin.staff import StaffService
+from desktop_his.services.auth import AuthService
+from desktop_his.services.clock import Clock, SystemClock
+from desktop_his.services.config import Settings
+from desktop_his.services.demo import DemoReport, seed_demo
+from desktop_his.services.live_hub import ChangeFeed
+from desktop_his.services.permissions import Actor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: dbmod.Database
+    clock: Clock
+    feed: ChangeFeed  # live change feed: one watcher, many subscribers (qt.live_bridge.LiveSignal)
+    auth: AuthService  # login, screen unlock, logout, own password change
+    staff: StaffService  # staff accounts and roles
+    organisation: OrganisationService  # departments and doctors
+    scheduling: SchedulingService  # weekly schedules, slot generation, slot overview
+    catalog: CatalogAdminService  # the price list
+    hospital: HospitalSettingsService  # hospital name, registration rules, this PC's bank connection
+    # Later: bank gateway, registration, orders, immunization, inpatient, deduction, refunds, reconciliation …
+    closers: list[Callable[[], None]] = field(default_factory=list)  # run by close(), last added first
+
+    @property
+    def demo_mode(self) -> bool:
+        return self.settings.demo_mode
+
+    def close(self) -> None:
+        """Stop background work and release connections (at exit, and at the end of a test)."""
+        for closer in reversed(self.closers):
+            try:
+                closer()
+            except Exception:  # noqa: BLE001 - closing must reach every resource
+                log.exception("closing a service failed")
+        self.closers.clear()
+        self.feed.close()
+
+
+def build_services(settings: Settings, *, clock: Clock | None = None, db: dbmod.Database | None = None,
+                   hasher: PasswordHasher | None = None, config_path: Path | None = None) -> Services:
+    """Build every service. ``db`` defaults to the configured database (not migrated here: see app/cli)."""
+    clock = clock or SystemClock()
+    db = db or dbmod.Database.from_url(settings.effective_database_url)
+    auth = AuthService(db, clock, hasher=hasher)
+    return Services(
+        settings=settings, db=db, clock=clock, feed=ChangeFeed(db), auth=auth,
+        staff=StaffService(db, clock, auth),
+        organisation=OrganisationService(db, clock),
+        scheduling=SchedulingService(db, clock),
+        catalog=CatalogAdminService(db, clock),
+        hospital=HospitalSettingsService(db, clock, settings, config_path=config_path),
+    )
+
+
+def prepare_database(services: Services, *, migrate: bool = True) -> DemoReport | None:
+    """Start-up work on the database: migrate to the newest schema; in demo mode seed an empty database
+    (``Settings.demo_seed``) and bring the demo slots up to today + the booking window.
+
+    Returns what the seed created (None when no seeding was due)."""
+    if migrate:
+        dbmod.upgrade(services.db)
+    settings = services.settings
+    if not settings.demo_mode:
+        return None
+    report = None
+    if settings.demo_seed and not services.auth.any_staff():
+        log.info("empty database in demo mode: seeding demo data")
+        report = seed_demo(services.db, services.clock, hash_password=services.auth.hash_password,
+                           workstation=settings.workstation)
+    # Demo slots roll forward day by day without an administrator (a hospital generates them on purpose).
+    services.scheduling.generate_slots_unattended(Actor.system(settings.workstation, "demo-slots"))
+    return report

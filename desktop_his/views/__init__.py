@@ -1,0 +1,1 @@
+"""Workstation views (one module per view; thin). The main window hosts the entries of ``registry``."""
