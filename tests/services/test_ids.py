@@ -14,6 +14,7 @@ from desktop_his.services.ids import (
     resident_check_char,
 )
 
+
 # 11010519491231002X is the GB 11643 example; other valid numbers are built with the checksum.
 def with_check(first17: str) -> str:
     return first17 + resident_check_char(first17)
