@@ -237,6 +237,10 @@ def record_refund_in_session(s: Session, actor: Actor, now: datetime, payment_id
         raise ValidationError("信用就医的退款须通过银行接口办理", field="payment_id")
     if payment.status != "success":
         raise Conflict("该缴费未成功，不能退费", code="payment_not_successful")
+    if payment.admission_id is not None and settlement_id is None:
+        admission = s.get(Admission, payment.admission_id)
+        if admission is not None and admission.status != AdmissionStatus.ADMITTED:
+            raise Conflict("该患者已开始出院结算，预交金请在出院结算中退还", code="admission_settling")
     moved = s.execute(
         update(Payment).where(Payment.id == payment_id, Payment.refunded_fen + amount <= Payment.amount_fen)
         .values(refunded_fen=Payment.refunded_fen + amount).execution_options(synchronize_session=False)
