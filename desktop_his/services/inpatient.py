@@ -31,6 +31,14 @@ from desktop_his.services.enums import AdmissionStatus, DepartmentKind
 from desktop_his.services.errors import Conflict, NotFound, ValidationError
 from desktop_his.services.inpatient_account import admission_view, get_admission, load_account, payment_lines
 from desktop_his.services.inpatient_alloc import CHANNEL_ORDER, allocate_refunds
+from desktop_his.services.inpatient_credit import (
+    CreditOutcome,
+    CreditPaymentPlan,
+    CreditPaymentRequest,
+    CreditRefundLine,
+    CreditRefundOutcome,
+    CreditRefundRequest,
+)
 from desktop_his.services.inpatient_types import (
     BALANCE_INSUFFICIENT,
     MAX_BED,
@@ -45,12 +53,6 @@ from desktop_his.services.inpatient_types import (
     ChargeView,
     ConsentInfo,
     ConsentView,
-    CreditOutcome,
-    CreditPaymentPlan,
-    CreditPaymentRequest,
-    CreditRefundLine,
-    CreditRefundOutcome,
-    CreditRefundRequest,
     PaymentLine,
     ProxyInput,
     RefundLine,

@@ -20,7 +20,9 @@ another refusal → failed, the reservation is released and the line can be subm
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -38,17 +40,7 @@ from desktop_his.services.inpatient_settlement import (
     settlement_for,
     settlement_view,
 )
-from desktop_his.services.inpatient_types import (
-    BALANCE_INSUFFICIENT,
-    CreditOutcome,
-    CreditPaymentPlan,
-    CreditPaymentRequest,
-    CreditRefundLine,
-    CreditRefundOutcome,
-    CreditRefundRequest,
-    PaymentLine,
-    SettlementView,
-)
+from desktop_his.services.inpatient_types import BALANCE_INSUFFICIENT, PaymentLine, SettlementView
 from desktop_his.services.models import (
     Admission,
     CreditConsent,
@@ -61,6 +53,91 @@ from desktop_his.services.models import (
 )
 from desktop_his.services.money import MAX_AMOUNT_FEN, format_fen
 from desktop_his.services.permissions import Actor
+
+# ---------------------------------------------------------------------------------------- shapes
+
+
+class CreditOutcome(StrEnum):
+    """A 信用就医 pay as the bank finally answered it (PROCESSING / timeouts stay UNKNOWN)."""
+
+    SUCCESS = "success"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+class CreditRefundOutcome(StrEnum):
+    SUCCESS = "success"
+    QUEUED = "queued"  # DCBS0004PL0974: the refund queue retries it daily in submission order
+    FAILED = "failed"  # refused for another reason: nothing moved, the line can be submitted again
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class CreditPaymentPlan:
+    """The checks of a 信用就医 deposit or discharge collection passed; what the sign-status query and the pay
+    check need (the patient's full identity is encrypted by the gateway, never logged)."""
+
+    admission_id: int
+    admission_no: str
+    purpose: str  # deposit / settlement
+    amount_fen: int
+    consent_id: int
+    patient_id: int
+    patient_name: str
+    patient_id_type: str
+    patient_id_number: str
+    max_amount_fen: int | None  # settlement: what is left to collect; deposit: no cap
+
+
+@dataclass(frozen=True)
+class CreditPaymentRequest:
+    """A pending 信用就医 payment row: journal and send the bank's pay with ``payment_no``."""
+
+    payment_id: int
+    payment_no: str
+    purpose: str
+    admission_id: int
+    admission_no: str
+    patient_id: int
+    agreement_no: str
+    family_pay: bool
+    amount_fen: int
+    consent_id: int
+    business_date: date
+
+
+@dataclass(frozen=True)
+class CreditRefundLine:
+    """A 信用就医 refund line of a discharge settlement, for the bank's refund interface."""
+
+    settlement_id: int
+    line_no: int
+    payment_id: int
+    payment_no: str
+    original_serial: str | None  # the bank's serial of the pay being refunded
+    amount_fen: int
+    remaining_fen: int  # not yet submitted (0 once submitted: done, queued or in flight)
+    status: str
+
+
+@dataclass(frozen=True)
+class CreditRefundRequest:
+    """A pending refund row: journal and send the bank's refund with ``refund_no`` (the same on every retry)."""
+
+    refund_id: int
+    refund_no: str
+    settlement_id: int
+    line_no: int
+    payment_id: int
+    payment_no: str
+    original_serial: str
+    agreement_no: str | None
+    amount_fen: int
+    patient_id: int
+    admission_id: int
+    department_id: int | None  # who is told when the refund fails (该居民退款失败)
+    business_date: date
+
 
 PURPOSES = ("deposit", "settlement")
 _AGREEMENT = re.compile(r"[A-Za-z0-9_-]{1,40}")

@@ -199,11 +199,13 @@ def start(s: Session, actor: Actor, admission_id: int, now: datetime,
 def settlement_view(s: Session, settlement: DischargeSettlement) -> SettlementView:
     plan = settlement.plan
     money: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    errors: dict[int, str] = {}
+    errors: dict[int, str] = {}  # the latest refund of a line failed: why (cleared by a later submission)
     for r in s.execute(select(Refund).where(Refund.settlement_id == settlement.id).order_by(Refund.id)).scalars():
         money[r.payment_id or 0][r.status] += r.amount_fen
         if r.status == RefundStatus.FAILED:
             errors[r.payment_id or 0] = r.last_error_message or r.last_error_code or "退款失败"
+        else:
+            errors.pop(r.payment_id or 0, None)
     lines = tuple(SettlementLine(
         ln["line_no"], ln["payment_id"], ln["payment_no"], ln["channel"], ln["amount_fen"],
         money[ln["payment_id"]][RefundStatus.SUCCESS], money[ln["payment_id"]][RefundStatus.QUEUED],

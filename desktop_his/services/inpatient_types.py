@@ -1,5 +1,5 @@
-"""The shapes the inpatient workflows hand around (views, plans, requests for the bank side) and their
-vocabularies. Import them from :mod:`desktop_his.services.inpatient`, which re-exports everything here.
+"""The shapes the inpatient workflows hand around (admission, account, consent, settlement plan and state)
+and their vocabularies (the shapes of the 信用就医 seams live in :mod:`inpatient_credit`). Import them from :mod:`desktop_his.services.inpatient`, which re-exports everything here.
 
 Money: every ``*_fen`` is integer fen. Signs: charges are positive, a reversal row is negative; a balance is
 ``money held − costs`` (positive = surplus to refund, negative = owed by the patient).
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 
 from desktop_his.services.enums import CATALOG_KIND_LABELS, CHANNEL_LABELS, AdmissionStatus, Channel
 from desktop_his.services.money import format_fen
@@ -425,88 +424,3 @@ class Statement:
     account: Account
     settlement: SettlementView
     clerk_name: str
-
-
-# ------------------------------------------------------------------- the 信用就医 seams (bank side)
-
-
-class CreditOutcome(StrEnum):
-    """A 信用就医 pay as the bank finally answered it (PROCESSING / timeouts stay UNKNOWN)."""
-
-    SUCCESS = "success"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-
-
-class CreditRefundOutcome(StrEnum):
-    SUCCESS = "success"
-    QUEUED = "queued"  # DCBS0004PL0974: the refund queue retries it daily in submission order
-    FAILED = "failed"  # refused for another reason: nothing moved, the line can be submitted again
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class CreditPaymentPlan:
-    """The checks of a 信用就医 deposit or discharge collection passed; what the sign-status query and the pay
-    check need (the patient's full identity is encrypted by the gateway, never logged)."""
-
-    admission_id: int
-    admission_no: str
-    purpose: str  # deposit / settlement
-    amount_fen: int
-    consent_id: int
-    patient_id: int
-    patient_name: str
-    patient_id_type: str
-    patient_id_number: str
-    max_amount_fen: int | None  # settlement: what is left to collect; deposit: no cap
-
-
-@dataclass(frozen=True)
-class CreditPaymentRequest:
-    """A pending 信用就医 payment row: journal and send the bank's pay with ``payment_no``."""
-
-    payment_id: int
-    payment_no: str
-    purpose: str
-    admission_id: int
-    admission_no: str
-    patient_id: int
-    agreement_no: str
-    family_pay: bool
-    amount_fen: int
-    consent_id: int
-    business_date: date
-
-
-@dataclass(frozen=True)
-class CreditRefundLine:
-    """A 信用就医 refund line of a discharge settlement, for the bank's refund interface."""
-
-    settlement_id: int
-    line_no: int
-    payment_id: int
-    payment_no: str
-    original_serial: str | None  # the bank's serial of the pay being refunded
-    amount_fen: int
-    remaining_fen: int  # not yet submitted (0 once submitted: done, queued or in flight)
-    status: str
-
-
-@dataclass(frozen=True)
-class CreditRefundRequest:
-    """A pending refund row: journal and send the bank's refund with ``refund_no`` (the same on every retry)."""
-
-    refund_id: int
-    refund_no: str
-    settlement_id: int
-    line_no: int
-    payment_id: int
-    payment_no: str
-    original_serial: str
-    agreement_no: str | None
-    amount_fen: int
-    patient_id: int
-    admission_id: int
-    department_id: int | None  # who is told when the refund fails (该居民退款失败)
-    business_date: date

@@ -162,3 +162,19 @@ def test_escpos_renderer_knows_the_spacer(tmp_path: Path) -> None:
     doc = consent_document(d.consent(d.world(tmp_path), proxy=None), hospital=d.HOSPITAL, printed_at=PRINTED)
     data = escpos_out.to_bytes(doc)
     assert "祝您早日康复！".encode("gb18030") in data and b"\n\n" in data
+
+
+def test_statement_shows_a_shortfall_and_what_went_back_during_the_stay(tmp_path: Path) -> None:
+    from desktop_his.services.payments import PaymentService
+
+    w = d.world(tmp_path)
+    a = w.admit(daily_bed_fen=50000).id
+    cash = w.svc.take_deposit(w.clerk, a, "cash", 30000, cash_received_fen=30000)
+    PaymentService(w.db, w.clock).record_refund(w.clerk, cash.id, 10000, "取回部分预交金")
+    view = w.svc.start_settlement(w.clerk, a)  # one bed day ¥500 against ¥200 held: ¥300 to collect
+    w.svc.collect_shortfall(w.clerk, view.id, "alipay", 30000, "2812345678901234")
+    w.svc.complete_settlement(w.clerk, view.id)
+    text = settlement_statement(w.svc.statement(w.clerk, view.id), hospital=d.HOSPITAL, printed_at=PRINTED).plain_text()
+    assert "预交金合计：¥300.00" in text and "住院期间已退：¥100.00" in text and "出院补缴：¥300.00" in text
+    assert "支付宝 0.00 300.00 0.00 300.00" in text and "现金 300.00 0.00 100.00 200.00" in text
+    assert "结算补缴" in text and "结算状态：已结清" in text

@@ -297,3 +297,26 @@ def test_statement_data(w: World) -> None:
     assert statement.account.total_cost_fen == 30000 and statement.account.credit_used
     assert w.svc.settlement_of(w.clerk, a).id == view.id
     assert w.svc.settlement_of(w.clerk, w.admit(w.patients[1]).id) is None
+
+
+def test_who_may_settle_and_the_resolver_may_report_outcomes(w: World, db: Database) -> None:
+    from desktop_his.services.enums import Role
+    from desktop_his.services.errors import PermissionDenied
+    from desktop_his.services.permissions import Actor
+    from tests import factories as f
+
+    a = three_channel_stay(w)
+    with db.session() as s:
+        cashier = f.actor_for(f.make_staff(s, Role.CASHIER))
+    for call in (lambda: w.svc.plan_settlement(cashier, a), lambda: w.svc.start_settlement(cashier, a)):
+        with pytest.raises(PermissionDenied):
+            call()
+    view = w.svc.start_settlement(w.clerk, a)
+    request = w.svc.submit_credit_refund(w.clerk, view.id, 1)
+    resolver = Actor.system("FIN-01", "journal-resolver")  # start-up resolution runs with finance rights
+    with pytest.raises(PermissionDenied):
+        w.svc.submit_credit_refund(resolver, view.id, 1)
+    after = w.svc.record_credit_refund_outcome(resolver, request.refund_id, "success", bank_serial="RS1")
+    assert after.lines[0].status == "done"
+    with db.reader() as s:
+        assert s.execute(select(RefundAttempt.by)).scalar_one() == "system:journal-resolver"
