@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -88,7 +88,8 @@ _READ = (Action.ADMIT, Action.INPATIENT_CHARGE, Action.DEPOSIT, Action.DISCHARGE
 
 
 def _charge_view(s: Session, charge: InpatientCharge) -> ChargeView:
-    reversal = s.execute(select(InpatientCharge.id).where(InpatientCharge.reversed_charge_id == charge.id)
+    reversal = s.execute(select(InpatientCharge.id).where(InpatientCharge.admission_id == charge.admission_id,
+                                                          InpatientCharge.reversed_charge_id == charge.id)
                          ).scalar_one_or_none()
     return ChargeView(charge.id, charge.charge_date, charge.source, charge.category, charge.description,
                       charge.quantity, charge.amount_fen, charge.order_id, charge.catalog_item_id, charge.posted_at,
@@ -198,19 +199,19 @@ class InpatientService:
         it twice, or on two PCs, never charges a day twice. One transaction per admission (resumable)."""
         require(actor, Action.INPATIENT_CHARGE)
         today = self.clock.today()
+        if isinstance(up_to_day, datetime):
+            up_to_day = up_to_day.date()
         if not isinstance(up_to_day, date) or up_to_day > today:
             raise ValidationError("床位费只能计到今天为止", field="up_to_day")
         with self.db.reader() as s:
-            stmt = select(Admission.id).where(Admission.status == AdmissionStatus.ADMITTED)
-            ids = s.execute(stmt if admission_id is None else stmt.where(Admission.id == admission_id)
-                            ).scalars().all()
+            looked_at, due = charges.admissions_missing_bed_days(s, up_to_day, admission_id)
         posted = amount = 0
-        for one in ids:
+        for one in due:  # each in its own transaction: a crash half-way is resumed by the next run
             with self.db.session() as s:
                 n = charges.bed_charge_admission(s, actor, one, up_to_day, self.clock.now())
                 amount += n * (s.get(Admission, one).daily_bed_fen if n else 0)  # type: ignore[union-attr]
                 posted += n
-        return BedChargeRun(len(ids), posted, amount)
+        return BedChargeRun(looked_at, posted, amount)
 
     def post_order_charges(self, actor: Actor, order_id: int) -> list[ChargeView]:
         """A submitted (or executed) inpatient order's items onto its admission's account — once."""
@@ -258,7 +259,7 @@ class InpatientService:
         now = self.clock.now()
         with self.db.session() as s:
             admission = get_admission(s, admission_id, for_update=True)
-            charges.ensure_open(admission)
+            charges.ensure_open(admission, "收取预交金（欠费请在出院结算中补缴）")
             payment = payments.record_in_session(
                 s, actor, now, patient_id=admission.patient_id, purpose="deposit", amount_fen=amount_fen,
                 channel=channel, reference_no=reference_no, cash_received_fen=cash_received_fen,

@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from desktop_his.services import ids
 from desktop_his.services.enums import SEX_LABELS, IdType, RefundStatus, Sex
@@ -70,16 +70,17 @@ def admission_view(s: Session, admission: Admission, today: date) -> AdmissionVi
 
 
 def charge_views(s: Session, admission_id: int) -> list[ChargeView]:
-    """Every charge row, oldest first, each original knowing its reversal (one query)."""
-    rev = aliased(InpatientCharge)
-    c = InpatientCharge
-    rows = s.execute(
-        select(c, rev.id).outerjoin(rev, rev.reversed_charge_id == c.id)
-        .where(c.admission_id == admission_id).order_by(c.charge_date, c.id)
-    ).all()
-    return [ChargeView(ch.id, ch.charge_date, ch.source, ch.category, ch.description, ch.quantity, ch.amount_fen,
-                       ch.order_id, ch.catalog_item_id, ch.posted_at, ch.reversed_charge_id, reversal_id)
-            for ch, reversal_id in rows]
+    """Every charge row, oldest first, each original knowing its reversal — one indexed query of plain rows
+    (a long stay has thousands). Reversals are matched here, not by a self-join: most rows have no
+    ``reversed_charge_id``, and SQLite's statistics then make it scan the whole table for the join."""
+    c = InpatientCharge.__table__.c
+    rows = s.execute(select(c.id, c.charge_date, c.source, c.category, c.description, c.quantity, c.amount_fen,
+                            c.order_id, c.catalog_item_id, c.posted_at, c.reversed_charge_id)
+                     .where(c.admission_id == admission_id).order_by(c.charge_date, c.id)).all()
+    reversal_of = {r.reversed_charge_id: r.id for r in rows if r.reversed_charge_id is not None}
+    return [ChargeView(r.id, r.charge_date, r.source, r.category, r.description, r.quantity, r.amount_fen,
+                       r.order_id, r.catalog_item_id, r.posted_at, r.reversed_charge_id, reversal_of.get(r.id))
+            for r in rows]
 
 
 def payment_lines(s: Session, admission_id: int) -> list[PaymentLine]:
@@ -134,10 +135,11 @@ def days(first: date, last: date) -> list[date]:
 def posted_bed_days(s: Session, admission_id: int) -> dict[date, tuple[int, bool]]:
     """Bed days that have an original charge row, day → (charge id, reversed?). A reversed day is never
     charged again: the clerk reversed it on purpose."""
-    c, rev = InpatientCharge, aliased(InpatientCharge)
-    rows = s.execute(select(c.charge_date, c.id, rev.id).outerjoin(rev, rev.reversed_charge_id == c.id)
-                     .where(c.admission_id == admission_id, c.source == "bed", c.reversed_charge_id.is_(None))).all()
-    return {day: (charge_id, reversal_id is not None) for day, charge_id, reversal_id in rows}
+    c = InpatientCharge.__table__.c
+    rows = s.execute(select(c.id, c.charge_date, c.reversed_charge_id)
+                     .where(c.admission_id == admission_id, c.source == "bed")).all()
+    reversed_ids = {r.reversed_charge_id for r in rows if r.reversed_charge_id is not None}
+    return {r.charge_date: (r.id, r.id in reversed_ids) for r in rows if r.reversed_charge_id is None}
 
 
 def discharge_bed_days(admission: Admission, discharge: date,

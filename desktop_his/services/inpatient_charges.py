@@ -14,8 +14,8 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from desktop_his.services import audit, live, orders
 from desktop_his.services.enums import AdmissionStatus, CatalogKind, FeeStatus, OrderKind, OrderStatus
@@ -32,9 +32,9 @@ def publish(s: Session, admission: Admission) -> None:
     live.publish(s, f"inpatient:admission:{admission.id}", "inpatient:admissions")
 
 
-def ensure_open(admission: Admission) -> None:
+def ensure_open(admission: Admission, what: str = "记账或冲销") -> None:
     if admission.status != AdmissionStatus.ADMITTED:
-        raise Conflict("该患者已开始出院结算，不能再记账或冲销", code="admission_not_open")
+        raise Conflict(f"该患者已开始出院结算，不能再{what}", code="admission_not_open")
 
 
 def clean_text(text: str | None, *, field: str, limit: int, what: str, required: bool = True) -> str:
@@ -70,6 +70,23 @@ def post_bed_days(s: Session, actor: Actor, admission: Admission, bed_days: list
                        amount_fen=admission.daily_bed_fen) for d in bed_days]
     s.flush()
     return rows
+
+
+def admissions_missing_bed_days(s: Session, up_to: date, admission_id: int | None = None) -> tuple[int, list[int]]:
+    """(admitted admissions looked at, those with a bed day up to ``up_to`` still to charge) in two queries,
+    so the nightly run opens a transaction only where there is work."""
+    a, c = Admission, InpatientCharge
+    stmt = select(a.id, a.admitted_at, a.daily_bed_fen).where(a.status == AdmissionStatus.ADMITTED)
+    rows = s.execute(stmt if admission_id is None else stmt.where(a.id == admission_id)).all()
+    counted = select(c.admission_id, func.count()).join(a, a.id == c.admission_id).where(
+        a.status == AdmissionStatus.ADMITTED, c.source == "bed", c.reversed_charge_id.is_(None),
+        c.charge_date <= up_to)
+    if admission_id is not None:
+        counted = counted.where(c.admission_id == admission_id)
+    have = dict(s.execute(counted.group_by(c.admission_id)).all())
+    due = [r.id for r in rows if r.daily_bed_fen > 0 and r.admitted_at.date() <= up_to
+           and have.get(r.id, 0) < (up_to - r.admitted_at.date()).days + 1]
+    return len(rows), due
 
 
 def bed_charge_admission(s: Session, actor: Actor, admission_id: int, up_to: date, now: datetime) -> int:
@@ -182,7 +199,8 @@ def reverse(s: Session, actor: Actor, charge_id: int, reason: str, now: datetime
     assert charge is not None
     if charge.reversed_charge_id is not None:
         raise Conflict("冲销记录不能再冲销", code="reversal_of_reversal")
-    if s.execute(select(InpatientCharge.id).where(InpatientCharge.reversed_charge_id == charge.id)).first():
+    if s.execute(select(InpatientCharge.id).where(InpatientCharge.admission_id == admission.id,
+                                                  InpatientCharge.reversed_charge_id == charge.id)).first():
         raise Conflict("该笔费用已冲销", code="already_reversed")
     row = add_charge(s, actor, admission, now, day=charge.charge_date, source=charge.source, category=charge.category,
                      description=f"冲销：{charge.description}（{reason}）", quantity=charge.quantity,
@@ -198,10 +216,10 @@ def reverse(s: Session, actor: Actor, charge_id: int, reason: str, now: datetime
 
 def reverse_order(s: Session, actor: Actor, order_id: int, reason: str, now: datetime) -> list[InpatientCharge]:
     """Reverse every charge of an order still standing (e.g. the order was revoked)."""
-    c, rev = InpatientCharge, aliased(InpatientCharge)
-    ids = s.execute(select(c.id).outerjoin(rev, rev.reversed_charge_id == c.id)
-                    .where(c.order_id == order_id, c.reversed_charge_id.is_(None), rev.id.is_(None))
-                    .order_by(c.id)).scalars().all()
+    c = InpatientCharge
+    rows = s.execute(select(c.id, c.reversed_charge_id).where(c.order_id == order_id).order_by(c.id)).all()
+    reversed_ids = {r.reversed_charge_id for r in rows if r.reversed_charge_id is not None}
+    ids = [r.id for r in rows if r.reversed_charge_id is None and r.id not in reversed_ids]
     if not ids:
         raise Conflict("该医嘱没有可冲销的住院费用", code="nothing_to_reverse")
     return [reverse(s, actor, charge_id, reason, now) for charge_id in ids]
