@@ -37,9 +37,12 @@ from desktop_his.services.enums import (
 )
 from desktop_his.services.ids import resident_check_char
 from desktop_his.services.models import (
+    Admission,
     CatalogItem,
     Department,
     Doctor,
+    MedicalOrder,
+    OrderItem,
     Patient,
     Slot,
     Staff,
@@ -162,6 +165,38 @@ def make_catalog_item(s: Session, name: str | None = None, kind: str = CatalogKi
     s.add(item)
     s.flush()
     return item
+
+
+def make_admission(s: Session, patient: Patient, doctor: Doctor, *, ward: str = "内科一病区", bed: str | None = None,
+                   at: datetime | None = None, daily_bed_fen: int = 6000, **kw: Any) -> Admission:
+    """A current admission (as ``InpatientService.admit`` writes it) to a free bed of ``ward``."""
+    at = at or AT
+    admission = Admission(
+        admission_no=kw.pop("admission_no", f"Z{at:%Y%m%d}{_n():06d}"), patient_id=patient.id,
+        department_id=doctor.department_id, doctor_id=doctor.id, ward=ward, bed=bed or f"{_n()}",
+        diagnosis=kw.pop("diagnosis", "社区获得性肺炎"), daily_bed_fen=daily_bed_fen, admitted_at=at,
+        status=kw.pop("status", "admitted"), family_pay=kw.pop("family_pay", False), **kw,
+    )
+    s.add(admission)
+    s.flush()
+    return admission
+
+
+def make_inpatient_order(s: Session, admission: Admission, lines: list[tuple[CatalogItem, int]], *,
+                         status: str = "submitted", at: datetime | None = None, **kw: Any) -> MedicalOrder:
+    """A submitted inpatient order (``kind="inpatient"``, ``admission_id`` set) with one item per line."""
+    at = at or AT
+    order = MedicalOrder(order_no=kw.pop("order_no", f"O{at:%Y%m%d}{_n():06d}"), kind="inpatient",
+                         patient_id=admission.patient_id, admission_id=admission.id, doctor_id=admission.doctor_id,
+                         department_id=admission.department_id, status=status, fee_status=kw.pop("fee_status", "unpaid"),
+                         created_at=at, submitted_at=at if status != "draft" else None, **kw)
+    order.items = [OrderItem(catalog_item_id=item.id, name=item.name, kind=item.kind, spec=item.spec, unit=item.unit,
+                             unit_price_fen=item.price_fen, quantity=qty, amount_fen=item.price_fen * qty)
+                   for item, qty in lines]
+    order.total_fen = sum(i.amount_fen for i in order.items)
+    s.add(order)
+    s.flush()
+    return order
 
 
 def actor_for(staff: Staff, *, workstation: str = "WS-TEST", doctor: Doctor | None = None) -> Actor:

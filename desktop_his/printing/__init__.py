@@ -2,7 +2,10 @@
 
 - ``settings.py`` — :class:`PrinterSettings` per workstation (no Qt).
 - ``escpos_out.py`` — ESC/POS thermal printers over network/USB/serial (no Qt).
-- ``qt_render.py`` — QPainter on PDF files and system printers, 80 mm and A5 layouts (needs a QGuiApplication).
+- ``qt_render.py`` — QPainter on PDF files and system printers, 80 mm, A5 and A4 layouts (needs a QGuiApplication).
+
+A document that names its own ``layout`` (the A4 written consent and settlement statement) is printed in that
+layout whatever the printer setting says; a thermal receipt printer refuses it with a clear message.
 
 ``print_slip`` is a plain synchronous function that is safe on a worker thread (views call it through the
 operation helper, never on the UI thread): the Qt part paints only on QPdfWriter/QPrinter, which Qt allows
@@ -47,7 +50,7 @@ def _print_system(doc: SlipDocument, settings: PrinterSettings) -> str:
     printer = QPrinter(info, QPrinter.PrinterMode.HighResolution)
     printer.setDocName(f"{doc.heading} {doc.reference}")
     try:
-        render_to(printer, doc, LAYOUTS[settings.layout], settings.copies)
+        render_to(printer, doc, LAYOUTS[doc.layout or settings.layout], settings.copies)
     except OSError as exc:
         raise PrintError(f"打印机“{info.printerName()}”无法打印，请检查打印机状态", code="printer_error") from exc
     return info.printerName()
@@ -60,7 +63,8 @@ def _print_pdf(doc: SlipDocument, settings: PrinterSettings, folder: Path | None
     if target is None:
         raise PrintError("未设置PDF保存文件夹，请在打印设置中选择", code="no_pdf_folder")
     try:
-        return render_pdf(doc, LAYOUTS[settings.layout], target / pdf_file_name(doc, doc.printed_at or datetime.now()),
+        return render_pdf(doc, LAYOUTS[doc.layout or settings.layout],
+                          target / pdf_file_name(doc, doc.printed_at or datetime.now()),
                           copies=settings.copies)
     except OSError as exc:
         raise PrintError(f"无法写入PDF文件夹“{target}”，请检查文件夹权限", code="pdf_folder") from exc
@@ -71,6 +75,9 @@ def print_slip(document: SlipDocument, settings: PrinterSettings, *,
     """Print ``document`` the way ``settings`` says. Raises PrintError (Chinese message) when it cannot.
     Blocking: call it on a worker thread."""
     settings = settings.validated()
+    if document.layout and settings.is_escpos:
+        raise PrintError(f"“{document.title}”须用{document.layout}纸打印，小票打印机不能打印。"
+                         f"请在打印设置中为此类单据选择系统打印机或PDF", code="needs_sheet_printer")
     if settings.is_escpos:
         from desktop_his.printing import escpos_out
 

@@ -21,7 +21,16 @@ from escpos.exceptions import Error as EscposError
 from escpos.printer import Dummy, Network, Serial, Usb
 
 from desktop_his.printing.settings import PrinterSettings
-from desktop_his.services.slips import REPRINT_MARK, Field, PrintError, Separator, SlipDocument, Table, Text
+from desktop_his.services.slips import (
+    REPRINT_MARK,
+    Field,
+    PrintError,
+    Separator,
+    SlipDocument,
+    Spacer,
+    Table,
+    Text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +153,8 @@ def render(printer: Escpos, doc: SlipDocument, *, columns: int = 48) -> None:
             out.line(block.text, align=block.align, bold=block.bold, double=block.size == "large")
         elif isinstance(block, Separator):
             out.separator()
+        elif isinstance(block, Spacer):
+            printer._raw(b"\n" * max(1, round(block.lines)))
     if doc.code is not None:
         printer.set(align="center")
         printer.qr(doc.code.payload, native=True, size=6, ec=QR_ECLEVEL_M)

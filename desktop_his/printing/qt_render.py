@@ -1,7 +1,8 @@
 """Draw a :class:`SlipDocument` with QPainter on a PDF file, a system printer or an image.
 
-Two layouts: ``80mm`` (a receipt roll: the page is as long as the slip) and ``A5`` (portrait sheet, new pages
-when the content runs over). The QR code is drawn as vector squares from the ``qrcode`` library's matrix, so
+Three layouts: ``80mm`` (a receipt roll: the page is as long as the slip), ``A5`` and ``A4`` (portrait sheets,
+new pages when the content runs over; A4 for the documents that are signed or filed — the written consent and
+the discharge settlement statement). The QR code is drawn as vector squares from the ``qrcode`` library's matrix, so
 it stays sharp at any printer resolution.
 
 Thread rule (Qt: "QPainter can be used in a thread to paint onto QImage, QPrinter and QPicture paint
@@ -32,7 +33,7 @@ from PySide6.QtGui import (
 )
 
 from desktop_his.printing.fonts import printable, slip_font
-from desktop_his.services.slips import REPRINT_MARK, Field, Separator, SlipDocument, Table, Text
+from desktop_his.services.slips import REPRINT_MARK, Field, Separator, SlipDocument, Spacer, Table, Text
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,9 @@ class PageLayout:
 
 RECEIPT_80 = PageLayout("80mm", 80, None, 4, 7.5, 9, 11, 12, 15, 24, 20, 28, 1.2)
 A5 = PageLayout("A5", 148, 210, 12, 9.5, 12, 15, 18, 22, 36, 28, 36, 2.0)
-LAYOUTS = {"80mm": RECEIPT_80, "A5": A5}
+# A4: body 12.5 pt (close to 四号), 20 mm margins as on a filed form.
+A4 = PageLayout("A4", 210, 297, 20, 10, 12.5, 15, 20, 20, 36, 32, 36, 2.5)
+LAYOUTS = {"80mm": RECEIPT_80, "A5": A5, "A4": A4}
 
 
 class _Canvas:
@@ -101,6 +104,11 @@ class _Canvas:
 
     def gap(self, mm: float | None = None) -> None:
         self.y += self.mm(self.layout.gap_mm if mm is None else mm)
+
+    def spacer(self, lines: float) -> None:
+        """Room of ``lines`` body-text lines (never carried over to the top of a new page)."""
+        height = QFontMetricsF(slip_font(self.layout.base_pt), self.device).lineSpacing() * lines
+        self.y = self.y + height if self.bottom is None else min(self.y + height, self.bottom)
 
     def boxed(self, text: str, pt: float, *, inverted: bool) -> None:
         """A prominent centred mark (信用就医 / 亲情付 / the channel; 补打)."""
@@ -214,6 +222,8 @@ def _draw(canvas: _Canvas, doc: SlipDocument) -> float:
             canvas.text(block.text, pt, bold=block.bold, align=align)
         elif isinstance(block, Separator):
             canvas.separator()
+        elif isinstance(block, Spacer):
+            canvas.spacer(block.lines)
     if doc.code is not None:
         canvas.gap()
         canvas.qr(doc.code.payload)
@@ -227,8 +237,9 @@ def _draw(canvas: _Canvas, doc: SlipDocument) -> float:
 
 
 def _page_size(device: QPagedPaintDevice, doc: SlipDocument, layout: PageLayout) -> QPageSize:
-    if layout.height_mm is not None:
-        return QPageSize(QPageSize.PageSizeId.A5)
+    if layout.height_mm is not None:  # a sheet: Qt matches the size to its standard id (A5, A4)
+        return QPageSize(QSizeF(layout.width_mm, layout.height_mm), QPageSize.Unit.Millimeter, layout.name,
+                         QPageSize.SizeMatchPolicy.FuzzyMatch)
     height_px = _draw(_Canvas(device, layout, None), doc)
     height_mm = max(60.0, height_px / (device.logicalDpiY() / 25.4) + 8)  # + feed before the cutter
     return QPageSize(QSizeF(layout.width_mm, height_mm), QPageSize.Unit.Millimeter, "80mm receipt",
@@ -263,7 +274,7 @@ def render_pdf(doc: SlipDocument, layout: PageLayout, path: Path, *, copies: int
 
 
 def render_image(doc: SlipDocument, layout: PageLayout, *, dpi: int = 150) -> QImage:
-    """The slip as an image (a preview in a view, or a check in a test); the first A5 page only."""
+    """The slip as an image (a preview in a view, or a check in a test); the first page of a sheet only."""
     probe = QImage(1, 1, QImage.Format.Format_RGB32)
     probe.setDotsPerMeterX(round(dpi / 0.0254))
     probe.setDotsPerMeterY(round(dpi / 0.0254))

@@ -23,7 +23,7 @@ KINDS = {
     "escpos_usb": "热敏小票打印机（USB）",
     "escpos_serial": "热敏小票打印机（串口）",
 }
-LAYOUTS = {"80mm": "80毫米小票", "A5": "A5纸"}
+LAYOUTS = {"80mm": "80毫米小票", "A5": "A5纸", "A4": "A4纸"}
 ESC_POS_KINDS = frozenset({"escpos_network", "escpos_usb", "escpos_serial"})
 
 
@@ -51,7 +51,7 @@ class PrinterSettings:
         """Raise ValidationError (with the field) for settings that cannot print."""
         checks = [
             ("kind", self.kind in KINDS, "请选择打印方式"),
-            ("layout", self.layout in LAYOUTS, "请选择版式（80毫米小票或A5）"),
+            ("layout", self.layout in LAYOUTS, "请选择版式（80毫米小票、A5或A4）"),
             ("copies", 1 <= self.copies <= 5, "打印份数应在 1–5 之间"),
             ("columns", self.columns in (32, 42, 48, 64), "每行字符数应为 32、42、48 或 64"),
         ]

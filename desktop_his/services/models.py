@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -358,8 +359,19 @@ class OrderItem(Base):
 # ------------------------------------------------------------------------------------------- inpatient
 
 
+# An admission holds its bed (and its patient) until it is settled; settled admissions are history.
+_CURRENT_ADMISSION = text("status <> 'settled'")
+
+
 class Admission(Base):
     __tablename__ = "admission"
+    __table_args__ = (
+        # One current admission per bed and per patient, guaranteed by the database (two desks at once).
+        Index("uq_admission_current_bed", "ward", "bed", unique=True, sqlite_where=_CURRENT_ADMISSION,
+              postgresql_where=_CURRENT_ADMISSION),
+        Index("uq_admission_current_patient", "patient_id", unique=True, sqlite_where=_CURRENT_ADMISSION,
+              postgresql_where=_CURRENT_ADMISSION),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     admission_no: Mapped[str] = mapped_column(String(32), unique=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
@@ -379,15 +391,26 @@ class Admission(Base):
     patient: Mapped[Patient] = relationship()
 
 
+_BED_DAY = text("source = 'bed' AND reversed_charge_id IS NULL")
+
+
 class InpatientCharge(Base):
     """A cost posted to an admission's running account (bed-day, an order's items …)."""
 
     __tablename__ = "inpatient_charge"
+    __table_args__ = (
+        # A bed-day is charged once per admission and day (reversal rows point at it and are not counted).
+        Index("uq_inpatient_charge_bed_day", "admission_id", "charge_date", unique=True,
+              sqlite_where=_BED_DAY, postgresql_where=_BED_DAY),
+        # A charge is reversed at most once (NULLs are distinct on both databases).
+        Index("uq_inpatient_charge_reversed_charge_id", "reversed_charge_id", unique=True),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     admission_id: Mapped[int] = mapped_column(ForeignKey("admission.id"), index=True)
     charge_date: Mapped[date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(20))  # bed / order / manual
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("medical_order.id"))
+    category: Mapped[str] = mapped_column(String(20), default="other", server_default="other")  # CatalogKind
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("medical_order.id"), index=True)
     catalog_item_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_item.id"))
     description: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int] = mapped_column(Integer, default=1)
@@ -522,7 +545,7 @@ class Refund(Base):
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("medical_order.id"))
     admission_id: Mapped[int | None] = mapped_column(ForeignKey("admission.id"))
-    settlement_id: Mapped[int | None] = mapped_column(ForeignKey("discharge_settlement.id"))
+    settlement_id: Mapped[int | None] = mapped_column(ForeignKey("discharge_settlement.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))  # who asked (notices)
     reference_no: Mapped[str] = mapped_column(String(64), default="")
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from desktop_his.services.enums import CATALOG_KIND_LABELS, CatalogKind, FeeStatus, OrderStatus
+from desktop_his.services.enums import CATALOG_KIND_LABELS, CatalogKind, FeeStatus, OrderKind, OrderStatus
 from desktop_his.services.errors import ValidationError
 from desktop_his.services.models import CatalogItem, CreditLock, MedicalOrder, OrderItem, Visit
 from desktop_his.services.order_types import (
@@ -114,6 +114,7 @@ def _patient_or_visit(patient_id: int | None, visit_id: int | None) -> list:
 
 def unpaid_orders(s: Session, *, patient_id: int | None, visit_id: int | None) -> list[OrderView]:
     conds = [MedicalOrder.status == OrderStatus.SUBMITTED, MedicalOrder.fee_status == FeeStatus.UNPAID,
+             MedicalOrder.kind != OrderKind.INPATIENT,  # charged to the inpatient account, never at a window
              *_patient_or_visit(patient_id, visit_id)]
     rows = s.execute(select(MedicalOrder).where(and_(*conds)).order_by(MedicalOrder.submitted_at,
                                                                         MedicalOrder.id)).scalars().all()
@@ -126,6 +127,7 @@ def window_refunds_due(s: Session, *, patient_id: int | None, visit_id: int | No
     revoked = MedicalOrder.status == OrderStatus.REVOKED
     short = and_(MedicalOrder.status == OrderStatus.EXECUTED, MedicalOrder.actual_fen < MedicalOrder.total_fen)
     rows = s.execute(select(MedicalOrder).where(MedicalOrder.fee_status == FeeStatus.PAID, or_(revoked, short),
+                                                MedicalOrder.kind != OrderKind.INPATIENT,  # reversed on the account
                                                 *_patient_or_visit(patient_id, visit_id))
                      .order_by(MedicalOrder.id)).scalars().all()
     return [WindowRefund(order_view(o), o.total_fen - (o.actual_fen if o.status == OrderStatus.EXECUTED else 0))

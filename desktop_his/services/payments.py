@@ -222,6 +222,52 @@ def _refund_fee_status(s: Session, payment: Payment) -> None:
     target.fee_status = (FeeStatus.REFUNDED if refunded >= paid else FeeStatus.PARTLY_REFUNDED).value
 
 
+def record_refund_in_session(s: Session, actor: Actor, now: datetime, payment_id: int, amount_fen: int,
+                             reason: str, *, reference_no: str = "", settlement_id: int | None = None) -> Refund:
+    """``PaymentService.record_refund`` inside the caller's transaction (a discharge settlement's line)."""
+    require(actor, Action.REFUND)
+    amount = _amount(amount_fen, "amount_fen")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("请填写退费原因", field="reason")
+    payment = s.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound("未找到该缴费记录", code="payment_not_found")
+    if payment.channel == Channel.CREDIT:
+        raise ValidationError("信用就医的退款须通过银行接口办理", field="payment_id")
+    if payment.status != "success":
+        raise Conflict("该缴费未成功，不能退费", code="payment_not_successful")
+    if payment.admission_id is not None and settlement_id is None:
+        admission = s.get(Admission, payment.admission_id)
+        if admission is not None and admission.status != AdmissionStatus.ADMITTED:
+            raise Conflict("该患者已开始出院结算，预交金请在出院结算中退还", code="admission_settling")
+    moved = s.execute(
+        update(Payment).where(Payment.id == payment_id, Payment.refunded_fen + amount <= Payment.amount_fen)
+        .values(refunded_fen=Payment.refunded_fen + amount).execution_options(synchronize_session=False)
+    ).rowcount
+    s.refresh(payment)
+    if not moved:
+        left = payment.amount_fen - payment.refunded_fen
+        raise ValidationError(f"退费金额超过可退金额：该笔最多还可退{format_fen(left, symbol=True)}",
+                              field="amount_fen")
+    refund = Refund(
+        refund_no=numbers.next_number(s, "refund", now.date()), method=RefundMethod.RECORDED.value,
+        channel=payment.channel, amount_fen=amount, status=RefundStatus.SUCCESS.value, reason=reason[:200],
+        payment_id=payment.id, patient_id=payment.patient_id, visit_id=payment.visit_id,
+        order_id=payment.order_id, admission_id=payment.admission_id, settlement_id=settlement_id,
+        reference_no=normalize_reference(reference_no)[:64], requested_by=actor.staff_id,
+        workstation=actor.workstation, business_date=now.date(), created_at=now, completed_at=now,
+    )
+    s.add(refund)
+    s.flush()
+    _refund_fee_status(s, payment)
+    audit.append(s, actor=actor, action="payment.refund_recorded", at=now, entity="refund",
+                 entity_id=refund.id, detail={"refund_no": refund.refund_no, "payment_no": payment.payment_no,
+                                              "channel": payment.channel, "amount_fen": amount,
+                                              "reason": reason[:200], "settlement_id": settlement_id})
+    return refund
+
+
 class PaymentService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -238,47 +284,12 @@ class PaymentService:
                 visit_id=visit_id, order_id=order_id, admission_id=admission_id)
 
     def record_refund(self, actor: Actor, payment_id: int, amount_fen: int, reason: str, *,
-                      reference_no: str = "") -> Refund:
-        """Record money handed back through the payment's own channel (``RefundMethod.RECORDED``)."""
-        require(actor, Action.REFUND)
-        amount = _amount(amount_fen, "amount_fen")
-        reason = (reason or "").strip()
-        if not reason:
-            raise ValidationError("请填写退费原因", field="reason")
-        now = self.clock.now()
+                      reference_no: str = "", settlement_id: int | None = None) -> Refund:
+        """Record money handed back through the payment's own channel (``RefundMethod.RECORDED``);
+        ``settlement_id`` ties a discharge-settlement refund to its settlement."""
         with self.db.session() as s:
-            payment = s.get(Payment, payment_id)
-            if payment is None:
-                raise NotFound("未找到该缴费记录", code="payment_not_found")
-            if payment.channel == Channel.CREDIT:
-                raise ValidationError("信用就医的退款须通过银行接口办理", field="payment_id")
-            if payment.status != "success":
-                raise Conflict("该缴费未成功，不能退费", code="payment_not_successful")
-            moved = s.execute(
-                update(Payment).where(Payment.id == payment_id, Payment.refunded_fen + amount <= Payment.amount_fen)
-                .values(refunded_fen=Payment.refunded_fen + amount).execution_options(synchronize_session=False)
-            ).rowcount
-            s.refresh(payment)
-            if not moved:
-                left = payment.amount_fen - payment.refunded_fen
-                raise ValidationError(f"退费金额超过可退金额：该笔最多还可退{format_fen(left, symbol=True)}",
-                                      field="amount_fen")
-            refund = Refund(
-                refund_no=numbers.next_number(s, "refund", now.date()), method=RefundMethod.RECORDED.value,
-                channel=payment.channel, amount_fen=amount, status=RefundStatus.SUCCESS.value, reason=reason[:200],
-                payment_id=payment.id, patient_id=payment.patient_id, visit_id=payment.visit_id,
-                order_id=payment.order_id, admission_id=payment.admission_id,
-                reference_no=normalize_reference(reference_no)[:64], requested_by=actor.staff_id,
-                workstation=actor.workstation, business_date=now.date(), created_at=now, completed_at=now,
-            )
-            s.add(refund)
-            s.flush()
-            _refund_fee_status(s, payment)
-            audit.append(s, actor=actor, action="payment.refund_recorded", at=now, entity="refund",
-                         entity_id=refund.id, detail={"refund_no": refund.refund_no, "payment_no": payment.payment_no,
-                                                      "channel": payment.channel, "amount_fen": amount,
-                                                      "reason": reason[:200]})
-            return refund
+            return record_refund_in_session(s, actor, self.clock.now(), payment_id, amount_fen, reason,
+                                            reference_no=reference_no, settlement_id=settlement_id)
 
     def payments_for_visit(self, actor: Actor, visit_id: int) -> list[Payment]:
         require(actor, Action.PATIENT_VIEW)

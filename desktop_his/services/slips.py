@@ -3,7 +3,7 @@
 A :class:`SlipDocument` is a title, the hospital, an ordered list of blocks (label/value fields, tables, free
 text, separators), a prominent mark (``信用就医``, ``亲情付`` or the channel paid), an optional QR payload and a
 footer. ``reprint=True`` makes every renderer show ``补打`` visibly. Renderers live in
-``desktop_his/printing`` (QPainter → PDF/system printer in 80 mm and A5 layouts; ESC/POS for thermal printers)
+``desktop_his/printing`` (QPainter → PDF/system printer in 80 mm, A5 and A4 layouts; ESC/POS for thermal printers)
 and draw any document, so a new slip (the doctor's order slip, the vaccine slip, inpatient documents) is only a
 new builder function here — see ``docs/printing.md``.
 
@@ -23,7 +23,7 @@ from desktop_his.services.texts import SLIP_MARK_CREDIT as MARK_CREDIT
 from desktop_his.services.texts import SLIP_MARK_FAMILY as MARK_FAMILY
 
 REPRINT_MARK = "补打"
-__all__ = ["MARK_CREDIT", "MARK_FAMILY", "REPRINT_MARK", "Field", "Table", "Text", "Separator", "SlipCode",
+__all__ = ["MARK_CREDIT", "MARK_FAMILY", "REPRINT_MARK", "Field", "Table", "Text", "Separator", "Spacer", "SlipCode",
            "SlipDocument", "PrintError", "registration_slip"]
 
 
@@ -65,7 +65,14 @@ class Separator:
     pass
 
 
-Block = Field | Table | Text | Separator
+@dataclass(frozen=True)
+class Spacer:
+    """Vertical room, in lines of body text (a signed document's room between paragraphs and for signatures)."""
+
+    lines: float = 1.0
+
+
+Block = Field | Table | Text | Separator | Spacer
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,9 @@ class SlipDocument:
     reprint: bool = False
     printed_at: datetime | None = None
     meta: dict[str, str] = field(default_factory=dict, compare=False)
+    # A document that must be printed on one page size (the A4 consent and statement) names its layout; the
+    # printer's own layout (80 mm / A5) is then not used, and a receipt printer refuses it.
+    layout: str = ""
 
     @property
     def heading(self) -> str:

@@ -56,3 +56,8 @@ VACCINE_LOCK_REFUSED = (
 )
 # Where a slip sends a patient whose order is not covered by credit.
 PAY_AT_WINDOW = "请到收费窗口缴费"
+# Inpatient: the bank's pay check says the credit cannot pay the amount in full (plan §二.四.1:
+# "选择其他方式支付或偿还“信用就医”额度后再支付").
+INPATIENT_CREDIT_INSUFFICIENT = (
+    "“信用就医”可用额度不足，本次不能使用“信用就医”缴费。请选择其他方式支付，或偿还“信用就医”额度后再支付。"
+)

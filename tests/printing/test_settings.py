@@ -41,7 +41,7 @@ def test_saved_per_workstation_with_a_per_kind_override(db) -> None:  # noqa: AN
 
 @pytest.mark.parametrize("settings, field", [
     (PrinterSettings(kind="fax"), "kind"),
-    (PrinterSettings(layout="A4"), "layout"),
+    (PrinterSettings(layout="A3"), "layout"),
     (PrinterSettings(copies=0), "copies"),
     (PrinterSettings(columns=40), "columns"),
     (PrinterSettings(kind="escpos_network", host=""), "host"),
