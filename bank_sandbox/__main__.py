@@ -36,6 +36,7 @@ def _serve(args: argparse.Namespace) -> int:
         pass
     finally:
         server.server_close()
+        server.close_connections()
         sandbox.close()
     return 0
 

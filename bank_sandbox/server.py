@@ -8,6 +8,7 @@ concurrent connections is served in parallel; the bank's rules themselves run on
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import struct
 import threading
@@ -21,6 +22,8 @@ from bank_sandbox.admin_api import AdminApi
 from bank_sandbox.engine import INTERFACES, MONEY_OPS, QUERY_OPS, Bank, failed
 from bank_sandbox.faults import Faults
 from bank_sandbox.store import Store
+
+log = logging.getLogger(__name__)
 
 DEMO_MERCHANT_ID = "HIS0001"
 # Published demo keys (docs/bank-api.md): fine because the sandbox is not a bank. Never use them for real money.
@@ -192,15 +195,41 @@ class SandboxServer(ThreadingHTTPServer):
 
     def __init__(self, sandbox: Sandbox, host: str, port: int) -> None:
         self.sandbox = sandbox
+        self._conns: set[socket.socket] = set()
+        self._conns_lock = threading.Lock()
         super().__init__((host, port), _Handler)
 
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._conns_lock:
+            self._conns.add(request)
+        super().process_request(request, client_address)
+
     def shutdown_request(self, request: Any) -> None:
+        with self._conns_lock:
+            self._conns.discard(request)
         # A reset connection must not get the polite FIN that socketserver sends first.
-        linger = request.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8)
+        try:
+            linger = request.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8)
+        except OSError:
+            linger = struct.pack("ii", 0, 0)
         if struct.unpack("ii", linger)[0]:
             self.close_request(request)
             return
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away (or a request racing stop()) is not the sandbox's problem to print.
+        log.debug("request from %s failed", client_address, exc_info=True)
+
+    def close_connections(self) -> None:
+        """Drop every open keep-alive connection (on stop: the next request must find the port closed)."""
+        with self._conns_lock:
+            conns = list(self._conns)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class RunningSandbox:
@@ -220,9 +249,11 @@ class RunningSandbox:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        self.server.close_connections()
         self._thread.join(timeout=5)
         self.admin.close()
-        self.sandbox.close()
+        with self.sandbox.store.lock:  # wait for a request still inside the bank's rules
+            self.sandbox.close()
 
 
 def start_background(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 0, demo: bool = True,

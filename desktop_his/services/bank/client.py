@@ -1,0 +1,119 @@
+"""``BankClient``: one HTTP round trip per call, over a pooled ``requests.Session``.
+
+Never raises for the network: connection refused → ADPTSY0003, read timeout → ADPTSY0004, a connection
+broken mid-exchange → ADPTSY0005, any other transport error → ADPTSY0006, a reply that is not a correctly
+signed answer to this request → ADPTSY0008. Each is a :class:`BankResult` whose ``state`` is UNKNOWN — never
+FAILED — because the request may have been executed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
+
+from desktop_his.services.bank.adapter import BankAdapter, DecodeError
+from desktop_his.services.bank.protocol import (
+    AfterPayQuery,
+    BankRequest,
+    BankResult,
+    BillRequest,
+    CancelRequest,
+    Code,
+    ConfirmRequest,
+    DeductRequest,
+    LockRequest,
+    MerchantBalanceRequest,
+    PayCheckRequest,
+    PayQuery,
+    PayRequest,
+    RefundQuery,
+    RefundRequest,
+    SignQuery,
+)
+
+log = logging.getLogger(__name__)
+
+
+class BankClient:
+    def __init__(self, base_url: str, adapter: BankAdapter, *, connect_timeout: float = 3.0,
+                 read_timeout: float = 10.0, pool_size: int = 64) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.adapter = adapter
+        self.timeout = (connect_timeout, read_timeout)
+        self.session = requests.Session()
+        # No automatic retries: a retried money request must be the journal's decision, never urllib3's.
+        http = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, pool_block=True, max_retries=0)
+        self.session.mount("http://", http)
+        self.session.mount("https://", http)
+        self.session.headers.update({"Content-Type": "application/json; charset=utf-8"})
+
+    def close(self) -> None:
+        self.session.close()
+
+    def call(self, request: BankRequest) -> BankResult:
+        wire = self.adapter.encode(request)
+        try:
+            reply = self.session.post(self.base_url + wire.path, data=wire.body, timeout=self.timeout)
+            body = reply.content
+        except requests.exceptions.ConnectTimeout as exc:
+            return self._lost(request, Code.CONNECT_FAILED, exc)
+        except requests.exceptions.ReadTimeout as exc:
+            return self._lost(request, Code.RESPONSE_TIMEOUT, exc)
+        except requests.exceptions.ConnectionError as exc:
+            refused = isinstance(getattr(exc.args[0] if exc.args else None, "reason", None), NewConnectionError)
+            return self._lost(request, Code.CONNECT_FAILED if refused else Code.INTERACTION_ERROR, exc)
+        except requests.exceptions.RequestException as exc:
+            return self._lost(request, Code.INTERACTION_ERROR_2, exc)
+        try:
+            return self.adapter.decode(wire, reply.status_code, body)
+        except DecodeError as exc:
+            return self._lost(request, Code.DECODE_ERROR, exc)
+
+    @staticmethod
+    def _lost(request: BankRequest, code: str, exc: Exception) -> BankResult:
+        log.warning("bank %s: %s (%s)", request.op, code, type(exc).__name__)
+        return BankResult.no_answer(code, type(exc).__name__)
+
+    # One method per interface (typed in, BankResult out); the gateway adds journaling and typed results.
+    def sign_query(self, name: str, id_type: str, id_number: str) -> BankResult:
+        return self.call(SignQuery(name, id_type, id_number))
+
+    def confirm(self, request: ConfirmRequest) -> BankResult:
+        return self.call(request)
+
+    def lock(self, request: LockRequest) -> BankResult:
+        return self.call(request)
+
+    def deduct(self, request: DeductRequest) -> BankResult:
+        return self.call(request)
+
+    def cancel(self, request: CancelRequest) -> BankResult:
+        return self.call(request)
+
+    def refund(self, request: RefundRequest) -> BankResult:
+        return self.call(request)
+
+    def pay_check(self, agreement_no: str, amount_fen: int) -> BankResult:
+        return self.call(PayCheckRequest(agreement_no, amount_fen))
+
+    def pay(self, request: PayRequest) -> BankResult:
+        return self.call(request)
+
+    def pay_query(self, payment_no: str) -> BankResult:
+        return self.call(PayQuery(payment_no))
+
+    def after_pay_query(self, *, visit_no: str | None = None, lock_no: str | None = None) -> BankResult:
+        return self.call(AfterPayQuery(visit_no=visit_no, lock_no=lock_no))
+
+    def refund_query(self, refund_no: str) -> BankResult:
+        return self.call(RefundQuery(refund_no))
+
+    def bill(self, bill_date: date) -> BankResult:
+        return self.call(BillRequest(bill_date))
+
+    def merchant_balance(self) -> BankResult:
+        return self.call(MerchantBalanceRequest())

@@ -1,0 +1,197 @@
+"""The write-ahead journal: each money operation is a ``BankJournal`` row committed before it is sent
+(``intent`` → ``sent``) and resolved after (``success`` / ``failed``, or ``unknown`` until a query or a resend
+of the same number answers).
+
+Workflows write the intent inside their own transaction, next to their domain rows; the gateway does the
+rest. Outcome handlers (one per ``purpose``) run in the same transaction that records a final outcome, so
+domain rows always agree with the journal — whether the outcome comes from ``execute``, the resolver, or
+the next start after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from desktop_his.services.bank.protocol import BankResult, MoneyRequest, Outcome, OutcomeState
+from desktop_his.services.clock import Clock
+from desktop_his.services.enums import JournalState
+from desktop_his.services.errors import Conflict
+from desktop_his.services.models import BankJournal
+from desktop_his.services.permissions import Actor
+
+log = logging.getLogger(__name__)
+
+OPEN_STATES = (JournalState.INTENT, JournalState.SENT, JournalState.UNKNOWN)
+FINAL_STATES = (JournalState.SUCCESS, JournalState.FAILED)
+MIN_BACKOFF_S, MAX_BACKOFF_S = 2.0, 600.0
+_ECHO = ("status", "code", "message")  # kept in their own columns, not repeated in ``result``
+
+Handler = Callable[[Session, BankJournal, Outcome], None]
+
+
+@dataclass(frozen=True)
+class JournalRefs:
+    """The domain rows an entry belongs to (for the handler and for finance's views)."""
+
+    patient_id: int | None = None
+    visit_id: int | None = None
+    order_id: int | None = None
+    credit_lock_id: int | None = None
+    payment_id: int | None = None
+    refund_id: int | None = None
+    admission_id: int | None = None
+
+
+def outcome_of(row: BankJournal) -> Outcome:
+    state = {JournalState.SUCCESS: OutcomeState.SUCCESS, JournalState.FAILED: OutcomeState.FAILED}.get(
+        JournalState(row.state), OutcomeState.UNKNOWN)
+    return Outcome(state, row.result_code, row.result_message, row.bank_serial, dict(row.result or {}), row.id)
+
+
+class Journal:
+    def __init__(self, clock: Clock, handlers: dict[str, Handler]) -> None:
+        self.clock = clock
+        self._handlers = handlers
+
+    # ------------------------------------------------------------------------------ intents
+
+    def intent(self, session: Session, request: MoneyRequest, *, purpose: str, actor: Actor | None,
+               business_date: date, refs: JournalRefs = JournalRefs()) -> int:
+        """Journal ``request`` inside the caller's transaction; returns the entry id for ``gateway.execute``.
+
+        Journaling the same request again (same op, number and parameters) returns the existing entry, so a
+        workflow that retries after a crash cannot create a second operation. The same number with other
+        parameters is a programming error and raises :class:`Conflict`.
+        """
+        return self.intent_many(session, [(request, refs)], purpose=purpose, actor=actor,
+                                business_date=business_date)[0]
+
+    def intent_many(self, session: Session, items: Sequence[tuple[MoneyRequest, JournalRefs]], *, purpose: str,
+                    actor: Actor | None, business_date: date) -> list[int]:
+        """Many intents in one statement (bulk work: the T-day deduction)."""
+        self._check_purpose(purpose)
+        now = self.clock.now()
+        rows, ids = [], [0] * len(items)
+        existing = self._existing(session, [req for req, _ in items])
+        for i, (request, refs) in enumerate(items):
+            if not isinstance(request, MoneyRequest):
+                raise TypeError(f"{type(request).__name__} is not a money request; call the gateway directly")
+            params = request.params()
+            found = existing.get((str(request.op), request.number))
+            if found is not None:
+                if found.params != params or found.purpose != purpose:
+                    raise Conflict(f"编号 {request.number} 已用于另一笔{request.op}交易，不能复用", code="journal")
+                ids[i] = found.id
+                continue
+            rows.append((i, {"op": str(request.op), "number": request.number, "purpose": purpose, "params": params,
+                             "amount_fen": request.amount, "state": JournalState.INTENT.value, "attempts": 0,
+                             "business_date": business_date, "created_at": now,
+                             "staff_id": actor.staff_id if actor else None,
+                             "workstation": actor.workstation if actor else "", **asdict(refs)}))
+        if rows:
+            new_ids = session.scalars(insert(BankJournal).returning(BankJournal.id, sort_by_parameter_order=True),
+                                      [values for _, values in rows]).all()
+            for (i, _), new_id in zip(rows, new_ids, strict=True):
+                ids[i] = new_id
+        return ids
+
+    def _existing(self, session: Session, requests: Iterable[MoneyRequest]) -> dict[tuple[str, str], BankJournal]:
+        keys = {(str(r.op), r.number) for r in requests}
+        if len(keys) > 50:  # bulk callers use fresh numbers; check in the database's unique index instead
+            return {}
+        found = {}
+        for op, number in keys:
+            row = session.scalars(select(BankJournal).where(BankJournal.op == op, BankJournal.number == number)).first()
+            if row is not None:
+                found[(op, number)] = row
+        return found
+
+    def _check_purpose(self, purpose: str) -> None:
+        if purpose not in self._handlers:
+            raise ValueError(f"no outcome handler registered for purpose {purpose!r}: "
+                             "call gateway.register_handler(purpose, fn) at start-up")
+
+    # ------------------------------------------------------------------------------ state changes
+
+    def mark_sent(self, session: Session, ids: Sequence[int], *, allow_failed: bool = False) -> set[int]:
+        """Commit "about to send" for each still-open entry (or FAILED ones, for ``retry``); returns those."""
+        states = list(OPEN_STATES) + ([JournalState.FAILED] if allow_failed else [])
+        marked = set(session.scalars(
+            update(BankJournal).where(BankJournal.id.in_(ids), BankJournal.state.in_(states))
+            .values(state=JournalState.SENT.value, attempts=BankJournal.attempts + 1, sent_at=self.clock.now(),
+                    next_check_at=None).returning(BankJournal.id)).all())
+        return marked
+
+    def record_many(self, session: Session, results: dict[int, BankResult]) -> dict[int, Outcome]:
+        """Record answers; a final one runs its purpose's handler in a savepoint. An entry that is no longer
+        open (another resolver got there first) keeps what it has. A handler that raises leaves its entry
+        UNKNOWN, to be tried again by the resolver: the journal never says final when the domain rows don't."""
+        now = self.clock.now()
+        rows = session.scalars(select(BankJournal).where(BankJournal.id.in_(list(results)))
+                               .with_for_update().execution_options(populate_existing=True)).all()
+        out = {}
+        for row in rows:
+            result = results[row.id]
+            if row.state in FINAL_STATES:
+                out[row.id] = outcome_of(row)
+                continue
+            if result.state is OutcomeState.UNKNOWN:
+                self._unknown(row, result, now)
+            else:
+                self._final(session, row, result, now)
+            out[row.id] = outcome_of(row)
+        return out
+
+    def _final(self, session: Session, row: BankJournal, result: BankResult, now: datetime) -> None:
+        handler = self._handlers.get(row.purpose)
+        try:
+            with session.begin_nested():
+                row.state = (JournalState.SUCCESS if result.state is OutcomeState.SUCCESS else JournalState.FAILED).value
+                row.bank_status = result.status.value if result.status else None
+                row.result_code, row.result_message = result.code, result.message[:200]
+                row.bank_serial = result.serial or row.bank_serial
+                row.result = {k: v for k, v in result.data.items() if k not in _ECHO}
+                row.resolved_at, row.next_check_at = now, None
+                session.flush()
+                if handler is None:
+                    raise LookupError(f"no handler for purpose {row.purpose!r}")
+                handler(session, row, outcome_of(row))
+                session.flush()
+        except Exception as exc:  # noqa: BLE001 - any handler failure must leave the entry open
+            log.exception("bank journal %s: outcome handler for %r failed; left unknown", row.id, row.purpose)
+            session.refresh(row)
+            self._unknown(row, BankResult(None, result.code, f"结果待处理（{type(exc).__name__}）"), now)
+
+    def _unknown(self, row: BankJournal, result: BankResult, now: datetime) -> None:
+        row.state = JournalState.UNKNOWN.value
+        row.bank_status = result.status.value if result.status else None
+        row.result_code, row.result_message = result.code, result.message[:200]
+        since = row.sent_at or row.created_at
+        wait = min(MAX_BACKOFF_S, max(MIN_BACKOFF_S, (now - since).total_seconds()))
+        row.next_check_at = now + timedelta(seconds=wait)
+
+    # ------------------------------------------------------------------------------ reading
+
+    def open_ids(self, session: Session, *, due_only: bool = True, limit: int = 1000) -> list[int]:
+        q = select(BankJournal.id).where(BankJournal.state.in_([s.value for s in OPEN_STATES]))
+        if due_only:
+            now = self.clock.now()
+            q = q.where((BankJournal.next_check_at.is_(None)) | (BankJournal.next_check_at <= now))
+        return list(session.scalars(q.order_by(BankJournal.id).limit(limit)).all())
+
+    def claim(self, session: Session, ids: Sequence[int], lease_s: float = 60.0) -> None:
+        """Push ``next_check_at`` out so a second resolver (another PC) leaves these entries alone for a while."""
+        session.execute(update(BankJournal).where(BankJournal.id.in_(ids))
+                        .values(next_check_at=self.clock.now() + timedelta(seconds=lease_s)))
+
+    def counts(self, session: Session) -> dict[str, Any]:
+        from sqlalchemy import func
+
+        return dict(session.execute(select(BankJournal.state, func.count()).group_by(BankJournal.state)).all())
