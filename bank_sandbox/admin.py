@@ -105,5 +105,8 @@ class AdminClient:
     def ledger(self) -> dict[str, Any]:
         return self._call("GET", "ledger")
 
+    def summary(self) -> dict[str, Any]:
+        return self._call("GET", "summary")
+
     def seed_demo(self) -> bool:
         return self._call("POST", "seed_demo")["seeded"]

@@ -39,7 +39,7 @@ class AdminApi:
             ("GET", "clock"): self.clock, ("POST", "clock"): self.set_clock,
             ("POST", "settings"): self.settings, ("GET", "faults"): self.list_faults,
             ("POST", "faults"): self.add_fault, ("POST", "faults/clear"): self.clear_faults,
-            ("GET", "ledger"): self.ledger, ("POST", "seed_demo"): self.seed_demo,
+            ("GET", "ledger"): self.ledger, ("GET", "summary"): self.summary, ("POST", "seed_demo"): self.seed_demo,
         }
 
     def dispatch(self, method: str, path: str, raw: bytes, token: str | None) -> tuple[int, dict[str, Any]]:
@@ -159,6 +159,14 @@ class AdminApi:
                 "movements": rows("SELECT * FROM movement ORDER BY id"),
                 "clearing": rows("SELECT * FROM clearing ORDER BY day"),
                 "merchant": self.bank.merchant_figures(), "today": self.bank.today().isoformat()}
+
+    def summary(self, b: dict) -> dict:
+        """Per (op, status): count and amount — for comparing a journal with the bank to the fen."""
+        rows = self.sb.store.all("SELECT op, status, COUNT(*) AS n, COALESCE(SUM(amount_fen), 0) AS fen "
+                                 "FROM op_record GROUP BY op, status ORDER BY op, status")
+        moves = self.sb.store.all("SELECT op, status, COUNT(*) AS n, COALESCE(SUM(amount_fen), 0) AS fen "
+                                  "FROM movement GROUP BY op, status ORDER BY op, status")
+        return {"op_records": [dict(r) for r in rows], "movements": [dict(r) for r in moves]}
 
     def seed_demo(self, b: dict) -> dict:
         from bank_sandbox.demo import seed_demo

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
+
 from desktop_his.services.bank import results
 from desktop_his.services.bank.client import BankClient
 from desktop_his.services.bank.journal import FINAL_STATES, Handler, Journal, outcome_of
@@ -205,13 +207,10 @@ class BankGateway:
     def _mark_chunk(self, chunk: list[int], out: dict[int, Outcome]) -> dict[int, BankRequest]:
         with self.db.session() as s:
             marked = self.journal.mark_sent(s, chunk)
-            rows = s.query(BankJournal).filter(BankJournal.id.in_(chunk)).all()
-            requests = {}
-            for row in rows:
-                if row.id in marked:
-                    requests[row.id] = request_from_params(row.op, row.params)
-                else:
-                    out[row.id] = outcome_of(row)
+            requests = {jid: request_from_params(op, params) for jid, op, params in s.execute(
+                select(BankJournal.id, BankJournal.op, BankJournal.params).where(BankJournal.id.in_(marked)))}
+            for row in s.scalars(select(BankJournal).where(BankJournal.id.in_(set(chunk) - marked))):
+                out[row.id] = outcome_of(row)
         for jid in requests:
             self._hook("sent", jid)
         return requests

@@ -130,44 +130,59 @@ class Journal:
         return marked
 
     def record_many(self, session: Session, results: dict[int, BankResult]) -> dict[int, Outcome]:
-        """Record answers; a final one runs its purpose's handler in a savepoint. An entry that is no longer
-        open (another resolver got there first) keeps what it has. A handler that raises leaves its entry
-        UNKNOWN, to be tried again by the resolver: the journal never says final when the domain rows don't."""
+        """Record answers; final ones run their purpose's handler in the same transaction. An entry that is no
+        longer open (another resolver got there first) keeps what it has. A handler that raises leaves its
+        entry UNKNOWN, to be tried again by the resolver: the journal never says final when the domain rows
+        don't. Fast path: the whole group in one savepoint; on any handler error, again one entry at a time."""
         now = self.clock.now()
         rows = session.scalars(select(BankJournal).where(BankJournal.id.in_(list(results)))
                                .with_for_update().execution_options(populate_existing=True)).all()
-        out = {}
+        open_rows = [row for row in rows if row.state not in FINAL_STATES]
+        try:
+            with session.begin_nested():
+                self._apply(session, open_rows, results, now)
+        except Exception:  # noqa: BLE001 - redo entry by entry so one bad handler cannot block the group
+            log.warning("bank journal: a handler failed in a group of %d; recording one by one", len(open_rows))
+            for row in open_rows:
+                session.refresh(row)
+                self._apply_one_safely(session, row, results[row.id], now)
+        return {row.id: outcome_of(row) for row in rows}
+
+    def _apply(self, session: Session, rows: Sequence[BankJournal], results: dict[int, BankResult],
+               now: datetime) -> None:
+        finals = []
         for row in rows:
             result = results[row.id]
-            if row.state in FINAL_STATES:
-                out[row.id] = outcome_of(row)
-                continue
             if result.state is OutcomeState.UNKNOWN:
                 self._unknown(row, result, now)
             else:
-                self._final(session, row, result, now)
-            out[row.id] = outcome_of(row)
-        return out
+                self._set_final(row, result, now)
+                finals.append(row)
+        session.flush()
+        for row in finals:
+            handler = self._handlers.get(row.purpose)
+            if handler is None:
+                raise LookupError(f"no handler for purpose {row.purpose!r}")
+            handler(session, row, outcome_of(row))
+        session.flush()
 
-    def _final(self, session: Session, row: BankJournal, result: BankResult, now: datetime) -> None:
-        handler = self._handlers.get(row.purpose)
+    def _apply_one_safely(self, session: Session, row: BankJournal, result: BankResult, now: datetime) -> None:
         try:
             with session.begin_nested():
-                row.state = (JournalState.SUCCESS if result.state is OutcomeState.SUCCESS else JournalState.FAILED).value
-                row.bank_status = result.status.value if result.status else None
-                row.result_code, row.result_message = result.code, result.message[:200]
-                row.bank_serial = result.serial or row.bank_serial
-                row.result = {k: v for k, v in result.data.items() if k not in _ECHO}
-                row.resolved_at, row.next_check_at = now, None
-                session.flush()
-                if handler is None:
-                    raise LookupError(f"no handler for purpose {row.purpose!r}")
-                handler(session, row, outcome_of(row))
-                session.flush()
+                self._apply(session, [row], {row.id: result}, now)
         except Exception as exc:  # noqa: BLE001 - any handler failure must leave the entry open
             log.exception("bank journal %s: outcome handler for %r failed; left unknown", row.id, row.purpose)
             session.refresh(row)
             self._unknown(row, BankResult(None, result.code, f"结果待处理（{type(exc).__name__}）"), now)
+
+    @staticmethod
+    def _set_final(row: BankJournal, result: BankResult, now: datetime) -> None:
+        row.state = (JournalState.SUCCESS if result.state is OutcomeState.SUCCESS else JournalState.FAILED).value
+        row.bank_status = result.status.value if result.status else None
+        row.result_code, row.result_message = result.code, result.message[:200]
+        row.bank_serial = result.serial or row.bank_serial
+        row.result = {k: v for k, v in result.data.items() if k not in _ECHO}
+        row.resolved_at, row.next_check_at = now, None
 
     def _unknown(self, row: BankJournal, result: BankResult, now: datetime) -> None:
         row.state = JournalState.UNKNOWN.value
