@@ -22,21 +22,20 @@ from bank_sandbox.server import DEMO_ADMIN_TOKEN, DEMO_DATA_KEY, DEMO_MERCHANT_I
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bank_sandbox.server import Sandbox, SandboxServer
+    from bank_sandbox.server import Sandbox, serve_forever
 
     sandbox = Sandbox(args.db, merchant_id=args.merchant_id, merchant_key=args.merchant_key,
                       data_key=args.data_key, admin_token=args.admin_token, seed=args.seed, demo=args.demo)
-    server = SandboxServer(sandbox, args.host, args.port)
-    host, port = server.server_address[:2]
-    print(f"bank sandbox listening on http://{host}:{port} (db {args.db})", flush=True)
+
+    def ready(host: str, port: int) -> None:
+        print(f"bank sandbox listening on http://{host}:{port} (db {args.db})", flush=True)
+
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        server.serve_forever()
+        serve_forever(sandbox, args.host, args.port, ready=ready)
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
-        server.close_connections()
         sandbox.close()
     return 0
 

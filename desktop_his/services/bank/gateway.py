@@ -9,10 +9,11 @@ resending the same number. Never by a new number.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -165,44 +166,47 @@ class BankGateway:
 
     # ------------------------------------------------------------------------------ many operations
 
-    def execute_many(self, journal_ids: Iterable[int], *, max_workers: int = 32, group_size: int = 200,
+    def execute_many(self, journal_ids: Iterable[int], *, max_workers: int = 32, window: int | None = None,
                      progress: Callable[[int], None] | None = None) -> dict[int, Outcome]:
         """Send many journaled operations with bounded parallelism (the T-day deduction, bulk work).
 
         Each entry is still committed as ``sent`` before its request leaves and its outcome committed after —
-        only in groups: one transaction marks a window of entries sent, one records a group of answers.
-        Entries left unknown are for the resolver (or ``execute``) to settle.
+        only in groups: this thread marks as many entries sent in one transaction as there are free places in
+        the window (``window`` requests in flight, default 4 × ``max_workers``), and a recorder thread commits
+        the answers that arrived while its previous commit ran. Entries left unknown are for the resolver.
         """
         ids = list(dict.fromkeys(journal_ids))
         out: dict[int, Outcome] = {}
-        todo = ids[::-1]
-        window = max_workers * 2
-        inflight: dict[Future, int] = {}
-        answers: dict[int, BankResult] = {}
-        last_flush = time.monotonic()
-        with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="bank") as pool:
-            try:
-                while todo or inflight:
-                    if todo and len(inflight) <= window // 2:
-                        chunk = [todo.pop() for _ in range(min(len(todo), window - len(inflight)))]
-                        for jid, request in self._mark_chunk(chunk, out).items():
-                            inflight[pool.submit(self.client.call, request)] = jid
-                    done, _ = wait(list(inflight), timeout=0.05, return_when=FIRST_COMPLETED) if inflight else ((), ())
-                    for fut in done:
-                        jid = inflight.pop(fut)
-                        self._hook("answered", jid)
-                        answers[jid] = fut.result()
-                    idle = not todo and not inflight
-                    if answers and (len(answers) >= group_size or idle or time.monotonic() - last_flush > 0.5):
-                        out.update(self._record(answers))
-                        if progress:
-                            progress(len(out))
-                        answers, last_flush = {}, time.monotonic()
-            except BaseException:
-                for fut in inflight:
-                    fut.cancel()
-                raise
+        slots = threading.Semaphore(window or max_workers * 4)
+        answers: queue.Queue = queue.Queue()
+        recorder = _Recorder(self, answers, out, progress)
+        recorder.start()
+        try:
+            with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="bank") as pool:
+                pos = 0
+                while pos < len(ids) and not recorder.failure:
+                    slots.acquire()
+                    take = 1
+                    while take < 512 and pos + take < len(ids) and slots.acquire(blocking=False):
+                        take += 1
+                    chunk, pos = ids[pos:pos + take], pos + take
+                    requests = self._mark_chunk(chunk, out)
+                    for _ in range(take - len(requests)):
+                        slots.release()
+                    for jid, request in requests.items():
+                        pool.submit(self._call_into, answers, slots, jid, request)
+        finally:
+            answers.put(None)
+            recorder.join()
+        if recorder.failure:
+            raise recorder.failure[0]
         return out
+
+    def _call_into(self, answers: queue.Queue, slots: threading.Semaphore, jid: int, request: BankRequest) -> None:
+        try:
+            answers.put((jid, self.client.call(request)))
+        finally:
+            slots.release()
 
     def _mark_chunk(self, chunk: list[int], out: dict[int, Outcome]) -> dict[int, BankRequest]:
         with self.db.session() as s:
@@ -264,6 +268,36 @@ class BankGateway:
 
     def refund_query(self, refund_no: str) -> OpRecord | None:
         return results.op_record(self.client.call(RefundQuery(refund_no)))
+
+
+class _Recorder(threading.Thread):
+    """Group commit of answers for ``execute_many``: everything that arrived while the last commit ran."""
+
+    def __init__(self, gateway: BankGateway, answers: queue.Queue, out: dict[int, Outcome],
+                 progress: Callable[[int], None] | None) -> None:
+        super().__init__(name="bank-recorder", daemon=True)
+        self.gateway, self.answers, self.out, self.progress = gateway, answers, out, progress
+        self.failure: list[BaseException] = []
+
+    def run(self) -> None:
+        pending: dict[int, BankResult] = {}
+        done = False
+        while not done:
+            item = self.answers.get()
+            if item is None:
+                done = True
+            elif not self.failure:
+                pending[item[0]] = item[1]
+            if pending and (done or self.answers.empty() or len(pending) >= 2000):
+                try:
+                    for jid in pending:
+                        self.gateway._hook("answered", jid)
+                    self.out.update(self.gateway._record(pending))
+                except BaseException as exc:  # noqa: BLE001 - handed to execute_many's caller
+                    self.failure.append(exc)
+                pending = {}
+                if self.progress:
+                    self.progress(len(self.out))
 
 
 def _query_for(op: BankOp, params: dict[str, Any]) -> BankRequest | None:
