@@ -156,7 +156,8 @@ def test_refund_on_day_t_comes_from_that_days_receivables(bank: BankClient, sand
     assert (figures["receivables_fen"], figures["reserve_fen"]) == (6_000, 2_000_000)  # reserve untouched on T
     assert available(bank, ZHANG_WEI) == 500_000 - 6_000  # credit given back
     failed(bank.refund(RefundRequest("R2", serial, 6_001)), "XYB006")
-X
+    failed(bank.refund(RefundRequest("R2", serial, 6_001)), "XYB006")  # R2's first result stands
+    failed(bank.refund(RefundRequest("R2", serial, 5_000)), "XYP005")  # R2 was used with other parameters
     sandbox.admin.set_merchant(receivables_fen=1_000)
     failed(bank.refund(RefundRequest("R3", serial, 2_000)), "DCBS0004PL0974")
 
