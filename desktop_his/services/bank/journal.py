@@ -77,12 +77,13 @@ class Journal:
                     actor: Actor | None, business_date: date) -> list[int]:
         """Many intents in one statement (bulk work: the T-day deduction)."""
         self._check_purpose(purpose)
+        for request, _ in items:
+            if not isinstance(request, MoneyRequest):
+                raise TypeError(f"{type(request).__name__} is not a money request; call the gateway directly")
         now = self.clock.now()
         rows, ids = [], [0] * len(items)
         existing = self._existing(session, [req for req, _ in items])
         for i, (request, refs) in enumerate(items):
-            if not isinstance(request, MoneyRequest):
-                raise TypeError(f"{type(request).__name__} is not a money request; call the gateway directly")
             params = request.params()
             found = existing.get((str(request.op), request.number))
             if found is not None:
