@@ -181,6 +181,7 @@ def main() -> int:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        proc.stdout.close()
 
 
 if __name__ == "__main__":
