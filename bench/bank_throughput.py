@@ -80,7 +80,7 @@ def one_at_a_time(gw: BankGateway, agreement: str, visit: str, sample: int) -> f
     return 2 * sample / (time.perf_counter() - start)
 
 
-def concurrent(gw: BankGateway, agreement: str, visit: str, n: int, workers: int) -> float:
+def concurrent(gw: BankGateway, agreement: str, visit: str, n: int, workers: int, window: int | None) -> float:
     half = n // 2
     start = time.perf_counter()
     lock_ids = []
@@ -90,7 +90,7 @@ def concurrent(gw: BankGateway, agreement: str, visit: str, n: int, workers: int
                 s, [(LockRequest(agreement, visit, f"C{i:07d}", 100), JournalRefs())
                     for i in range(base, min(half, base + BATCH))], purpose="bench", actor=None,
                 business_date=gw.clock.today())
-    locks = gw.execute_many(lock_ids, max_workers=workers, progress=_progress("locks", half))
+    locks = gw.execute_many(lock_ids, max_workers=workers, window=window, progress=_progress("locks", half))
     done = sorted((f"C{i:07d}", o.serial) for i, o in zip(range(half), (locks[j] for j in lock_ids), strict=True)
                   if o.ok)
     deduct_ids = []
@@ -100,7 +100,7 @@ def concurrent(gw: BankGateway, agreement: str, visit: str, n: int, workers: int
                 s, [(DeductRequest(no, serial, 90, NAME, ID_TYPE, ID_NO), JournalRefs())
                     for no, serial in done[base:base + BATCH]], purpose="bench", actor=None,
                 business_date=gw.clock.today())
-    gw.execute_many(deduct_ids, max_workers=workers, progress=_progress("deductions", len(deduct_ids)))
+    gw.execute_many(deduct_ids, max_workers=workers, window=window, progress=_progress("deductions", len(deduct_ids)))
     return (half + len(deduct_ids)) / (time.perf_counter() - start)
 
 
@@ -144,6 +144,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=150_000)
     ap.add_argument("--workers", type=int, default=64)
+    ap.add_argument("--window", type=int, default=None, help="requests in flight (default 4 × workers)")
     ap.add_argument("--latency-ms", type=int, default=20)
     ap.add_argument("--sample", type=int, default=100, help="locks (+ as many deductions) one at a time")
     args = ap.parse_args()
@@ -168,7 +169,7 @@ def main() -> int:
         print(f"one at a time: {seq:,.1f} ops/s — measured on a sample of {2 * args.sample} operations, "
               f"extrapolated: N would take {args.n / seq / 60:,.1f} min")
         t0, cpu0, srv0 = time.perf_counter(), time.process_time(), _proc_cpu(proc.pid)
-        conc = concurrent(gw, agreement, "VBENCH", args.n, args.workers)
+        conc = concurrent(gw, agreement, "VBENCH", args.n, args.workers, args.window)
         n_done = conc * (time.perf_counter() - t0)
         print(f"concurrent ({args.workers} workers): {conc:,.1f} ops/s over all {args.n:,} operations "
               f"({time.perf_counter() - t0:,.1f} s); CPU per op: client "

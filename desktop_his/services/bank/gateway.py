@@ -171,52 +171,64 @@ class BankGateway:
         """Send many journaled operations with bounded parallelism (the T-day deduction, bulk work).
 
         Each entry is still committed as ``sent`` before its request leaves and its outcome committed after —
-        only in groups: this thread marks as many entries sent in one transaction as there are free places in
-        the window (``window`` requests in flight, default 4 × ``max_workers``), and a recorder thread commits
-        the answers that arrived while its previous commit ran. Entries left unknown are for the resolver.
+        in group commits: one transaction records every answer that arrived since the last one (running their
+        handlers) and marks as many new entries ``sent`` as there are free places in the window (``window``
+        requests in flight, default 4 × ``max_workers``). Entries left unknown are for the resolver.
         """
         ids = list(dict.fromkeys(journal_ids))
         out: dict[int, Outcome] = {}
-        slots = threading.Semaphore(window or max_workers * 4)
+        limit = window or max_workers * 4
         answers: queue.Queue = queue.Queue()
-        recorder = _Recorder(self, answers, out, progress)
-        recorder.start()
-        try:
-            with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="bank") as pool:
-                pos = 0
-                while pos < len(ids) and not recorder.failure:
-                    slots.acquire()
-                    take = 1
-                    while take < 512 and pos + take < len(ids) and slots.acquire(blocking=False):
-                        take += 1
-                    chunk, pos = ids[pos:pos + take], pos + take
-                    requests = self._mark_chunk(chunk, out)
-                    for _ in range(take - len(requests)):
-                        slots.release()
+        pos = inflight = 0
+        with ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="bank") as pool:
+            try:
+                while pos < len(ids) or inflight:
+                    pending = self._drain(answers, block=inflight >= limit or pos >= len(ids))
+                    inflight -= len(pending)
+                    chunk, pos = ids[pos:pos + limit - inflight], min(len(ids), pos + limit - inflight)
+                    requests = self._group_commit(pending, chunk, out)
                     for jid, request in requests.items():
-                        pool.submit(self._call_into, answers, slots, jid, request)
-        finally:
-            answers.put(None)
-            recorder.join()
-        if recorder.failure:
-            raise recorder.failure[0]
+                        pool.submit(lambda j, r: answers.put((j, self.client.call(r))), jid, request)
+                    inflight += len(requests)
+                    if progress and pending:
+                        progress(len(out))
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
         return out
 
-    def _call_into(self, answers: queue.Queue, slots: threading.Semaphore, jid: int, request: BankRequest) -> None:
-        try:
-            answers.put((jid, self.client.call(request)))
-        finally:
-            slots.release()
+    @staticmethod
+    def _drain(answers: queue.Queue, *, block: bool) -> dict[int, BankResult]:
+        got: dict[int, BankResult] = {}
+        if block:
+            jid, result = answers.get()
+            got[jid] = result
+        while True:
+            try:
+                jid, result = answers.get_nowait()
+            except queue.Empty:
+                return got
+            got[jid] = result
 
-    def _mark_chunk(self, chunk: list[int], out: dict[int, Outcome]) -> dict[int, BankRequest]:
+    def _group_commit(self, pending: dict[int, BankResult], chunk: list[int],
+                      out: dict[int, Outcome]) -> dict[int, BankRequest]:
+        """One transaction: record ``pending`` answers, mark ``chunk`` sent; returns the requests to send."""
+        for jid in pending:
+            self._hook("answered", jid)
         with self.db.session() as s:
-            marked = self.journal.mark_sent(s, chunk)
-            requests = {jid: request_from_params(op, params) for jid, op, params in s.execute(
-                select(BankJournal.id, BankJournal.op, BankJournal.params).where(BankJournal.id.in_(marked)))}
-            for row in s.scalars(select(BankJournal).where(BankJournal.id.in_(set(chunk) - marked))):
-                out[row.id] = outcome_of(row)
+            if pending:
+                out.update(self.journal.record_many(s, pending))
+            requests = self._mark_chunk(s, chunk, out) if chunk else {}
         for jid in requests:
             self._hook("sent", jid)
+        return requests
+
+    def _mark_chunk(self, s: Any, chunk: list[int], out: dict[int, Outcome]) -> dict[int, BankRequest]:
+        marked = self.journal.mark_sent(s, chunk)
+        requests = {jid: request_from_params(op, params) for jid, op, params in s.execute(
+            select(BankJournal.id, BankJournal.op, BankJournal.params).where(BankJournal.id.in_(marked)))}
+        for row in s.scalars(select(BankJournal).where(BankJournal.id.in_(set(chunk) - marked))):
+            out[row.id] = outcome_of(row)
         return requests
 
     # ------------------------------------------------------------------------------ resolver
@@ -268,36 +280,6 @@ class BankGateway:
 
     def refund_query(self, refund_no: str) -> OpRecord | None:
         return results.op_record(self.client.call(RefundQuery(refund_no)))
-
-
-class _Recorder(threading.Thread):
-    """Group commit of answers for ``execute_many``: everything that arrived while the last commit ran."""
-
-    def __init__(self, gateway: BankGateway, answers: queue.Queue, out: dict[int, Outcome],
-                 progress: Callable[[int], None] | None) -> None:
-        super().__init__(name="bank-recorder", daemon=True)
-        self.gateway, self.answers, self.out, self.progress = gateway, answers, out, progress
-        self.failure: list[BaseException] = []
-
-    def run(self) -> None:
-        pending: dict[int, BankResult] = {}
-        done = False
-        while not done:
-            item = self.answers.get()
-            if item is None:
-                done = True
-            elif not self.failure:
-                pending[item[0]] = item[1]
-            if pending and (done or self.answers.empty() or len(pending) >= 2000):
-                try:
-                    for jid in pending:
-                        self.gateway._hook("answered", jid)
-                    self.out.update(self.gateway._record(pending))
-                except BaseException as exc:  # noqa: BLE001 - handed to execute_many's caller
-                    self.failure.append(exc)
-                pending = {}
-                if self.progress:
-                    self.progress(len(self.out))
 
 
 def _query_for(op: BankOp, params: dict[str, Any]) -> BankRequest | None:

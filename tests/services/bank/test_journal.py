@@ -253,3 +253,44 @@ def test_resolver_thread_resolves_at_start(gateway: BankGateway, sandbox: Runnin
     finally:
         thread.stop()
     assert all(row(gateway, j).state == "success" for j in ids) and thread.runs >= 1
+
+
+def test_execute_many_under_faults_then_resolved(gateway: BankGateway, sandbox: RunningSandbox) -> None:
+    confirmed(gateway)
+    for kind in ("drop_reply", "refuse", "processing", "garbage"):
+        sandbox.admin.add_fault("lock", kind, probability=0.1)
+    with gateway.db.session() as s:
+        ids = gateway.journal.intent_many(
+            s, [(LockRequest(ZW_AGREEMENT, "V1", f"L{i:03d}", 100 + i), JournalRefs()) for i in range(80)],
+            purpose=PURPOSE, actor=None, business_date=gateway.clock.today())
+    outcomes = gateway.execute_many(ids, max_workers=8, window=16)
+    assert set(outcomes) == set(ids)
+    assert any(o.unknown for o in outcomes.values()) and any(o.ok for o in outcomes.values())
+    assert all(row(gateway, j).attempts == 1 for j in ids)
+    sandbox.admin.clear_faults()
+    gateway.resolve_pending(include_not_due=True)
+    locks = {r["number"]: r for r in bank_records(sandbox, "lock")}
+    for j in ids:
+        entry = row(gateway, j)
+        assert entry.state == "success" and locks[entry.number]["serial"] == entry.bank_serial
+        assert locks[entry.number]["amount_fen"] == entry.amount_fen
+    assert gateway.execute_many(ids) == {j: gateway.outcome(j) for j in ids}  # final: nothing sent again
+    assert len(bank_records(sandbox, "lock")) == 80
+
+
+def test_execute_many_crash_between_answers_and_their_commit(db: Database, clock: ManualClock,
+                                                            sandbox: RunningSandbox) -> None:
+    gw = make_gateway(db, clock, sandbox.url)
+    confirmed(gw)
+    with db.session() as s:
+        ids = gw.journal.intent_many(
+            s, [(LockRequest(ZW_AGREEMENT, "V1", f"L{i:03d}", 100), JournalRefs()) for i in range(40)],
+            purpose=PURPOSE, actor=None, business_date=clock.today())
+    gw.fault_hook = crash_at("answered")
+    with pytest.raises(Crash):
+        gw.execute_many(ids, max_workers=4, window=8)
+    states = {row(gw, j).state for j in ids}
+    assert states <= {"intent", "sent"} and "sent" in states
+    restarted = make_gateway(db, clock, sandbox.url)
+    assert restarted.resolve_pending(include_not_due=True).success == 40
+    assert len(bank_records(sandbox, "lock")) == 40
