@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -82,7 +82,7 @@ class Journal:
                 raise TypeError(f"{type(request).__name__} is not a money request; call the gateway directly")
         now = self.clock.now()
         rows, ids = [], [0] * len(items)
-        existing = self._existing(session, [req for req, _ in items])
+        existing = self._existing(session, [req for req, _ in items]) if len(items) <= 50 else {}
         for i, (request, refs) in enumerate(items):
             params = request.params()
             found = existing.get((str(request.op), request.number))
@@ -95,7 +95,7 @@ class Journal:
                              "amount_fen": request.amount, "state": JournalState.INTENT.value, "attempts": 0,
                              "business_date": business_date, "created_at": now,
                              "staff_id": actor.staff_id if actor else None,
-                             "workstation": actor.workstation if actor else "", **asdict(refs)}))
+                             "workstation": actor.workstation if actor else "", **vars(refs)}))
         if rows:
             new_ids = session.scalars(insert(BankJournal).returning(BankJournal.id, sort_by_parameter_order=True),
                                       [values for _, values in rows]).all()
@@ -104,9 +104,8 @@ class Journal:
         return ids
 
     def _existing(self, session: Session, requests: Iterable[MoneyRequest]) -> dict[tuple[str, str], BankJournal]:
+        # Bulk callers (more than 50) use fresh numbers: the unique index on (op, number) is their check.
         keys = {(str(r.op), r.number) for r in requests}
-        if len(keys) > 50:  # bulk callers use fresh numbers; check in the database's unique index instead
-            return {}
         found = {}
         for op, number in keys:
             row = session.scalars(select(BankJournal).where(BankJournal.op == op, BankJournal.number == number)).first()
