@@ -164,7 +164,8 @@ def main() -> int:
         assert gw.execute(jid).ok
         print(f"N = {args.n:,} operations ({args.n // 2:,} locks then their deductions), "
               f"{args.latency_ms} ms injected latency, sandbox in its own process (pid {proc.pid}), "
-              f"client journal on SQLite (synchronous=FULL), {os.cpu_count()} cores")
+              f"client journal on SQLite (synchronous=FULL), {os.cpu_count()} cores, "
+              f"load average {Path('/proc/loadavg').read_text().split()[0]}")
         seq = one_at_a_time(gw, agreement, "VBENCH", args.sample)
         print(f"one at a time: {seq:,.1f} ops/s — measured on a sample of {2 * args.sample} operations, "
               f"extrapolated: N would take {args.n / seq / 60:,.1f} min")
@@ -176,6 +177,8 @@ def main() -> int:
               f"{(time.process_time() - cpu0) / n_done * 1e6:,.0f} µs, sandbox "
               f"{(_proc_cpu(proc.pid) - srv0) / n_done * 1e6:,.0f} µs")
         print(f"ratio: {conc / seq:,.1f}×  (target ≥ 20×)")
+        print(f"load average at the end: {Path('/proc/loadavg').read_text().split()[:3]} "
+              "(other processes on this machine share the two cores)")
         ok = journal_check(gw, admin)
         gw.close()
         return 0 if ok else 1
