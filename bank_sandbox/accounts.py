@@ -168,10 +168,14 @@ class Accounts:
 
     def roll_over(self) -> None:
         """Process every midnight passed since the last call (inside a transaction)."""
+        today = self.today()
+        if today == getattr(self, "_rolled_to", None):
+            return  # the common case: no midnight since the last request
         last = date.fromisoformat(self.store.meta("last_day"))
-        for day in days(last, self.today()):
+        for day in days(last, today):
             self._midnight(day)
             self.store.set_meta("last_day", day.isoformat())
+        self.store.after_commit(lambda: setattr(self, "_rolled_to", today))
 
     def _midnight(self, day: date) -> None:
         before = (day - timedelta(days=1)).isoformat()

@@ -67,10 +67,15 @@ def canonical(params: dict[str, Any]) -> str:
 
 
 def next_serial(store: Store, prefix: str, day: date) -> str:
-    """``LK20261123000000042``: op prefix, business day, then a sequence unique across the whole sandbox."""
-    seq = int(store.meta("serial_seq", 0)) + 1
-    store.set_meta("serial_seq", seq)
-    return f"{prefix}{day:%Y%m%d}{seq:09d}"
+    """``LK20261123000000042``: op prefix, business day, then a sequence unique across the whole sandbox.
+
+    The counter row is bumped in the caller's transaction (a rolled-back operation gives its number back)."""
+    seq = store.run("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'serial_seq' "
+                    "RETURNING value").fetchone()
+    if seq is None:
+        store.set_meta("serial_seq", 1)
+        seq = (1,)
+    return f"{prefix}{day:%Y%m%d}{int(seq[0]):09d}"
 
 
 def signed_resident(store: Store, agreement_no: str) -> tuple[sqlite3.Row, sqlite3.Row]:

@@ -94,9 +94,9 @@ class Sandbox:
             return wire.decrypt_field(self.data_keys[mid], mid, field, token)
 
         with self.store.tx():
-            if self.store.one("SELECT 1 FROM nonce WHERE nonce = ?", env["nonce"]):
+            if not self.store.run("INSERT OR IGNORE INTO nonce VALUES (?, ?)", env["nonce"],
+                                  int(env["timestamp"])).rowcount:
                 return failed(codes.REPLAYED_NONCE)
-            self.store.run("INSERT INTO nonce VALUES (?, ?)", env["nonce"], int(env["timestamp"]))
             self._prune_nonces(now_ms)
             error, processing, garbage = fired.get("error"), fired.get("processing"), fired.get("garbage")
             if processing and interface in QUERY_OPS:

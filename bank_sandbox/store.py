@@ -80,17 +80,25 @@ class Store:
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.executescript(SCHEMA)
         self.lock = threading.RLock()
+        self._on_commit: list = []
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
         with self.lock:
             self.conn.execute("BEGIN IMMEDIATE")
+            self._on_commit = []
             try:
                 yield self.conn
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+            for fn in self._on_commit:
+                fn()
+
+    def after_commit(self, fn) -> None:  # noqa: ANN001
+        """Run ``fn`` once the current transaction has committed (in-memory caches follow the database)."""
+        self._on_commit.append(fn)
 
     def one(self, sql: str, *args: Any) -> sqlite3.Row | None:
         return self.conn.execute(sql, args).fetchone()

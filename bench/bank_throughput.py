@@ -147,7 +147,10 @@ def main() -> int:
     ap.add_argument("--window", type=int, default=None, help="requests in flight (default 4 × workers)")
     ap.add_argument("--latency-ms", type=int, default=20)
     ap.add_argument("--sample", type=int, default=100, help="locks (+ as many deductions) one at a time")
+    ap.add_argument("--switch-interval", type=float, default=None, help="sys.setswitchinterval (s) experiment")
     args = ap.parse_args()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     work = Path(tempfile.mkdtemp(prefix="bank-bench-"))
     proc, url = start_sandbox(work / "sandbox.sqlite3")
     try:

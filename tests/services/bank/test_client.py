@@ -75,3 +75,27 @@ def test_pool_is_sized_for_concurrent_mode(sandbox: RunningSandbox) -> None:
                         read_timeout=7.0)
     assert client._pool.pool.maxsize == 48  # noqa: SLF001
     assert (client._timeout.connect_timeout, client._timeout.read_timeout) == (1.5, 7.0)  # noqa: SLF001
+
+
+def test_build_gateway_demo_and_real_keys(sqlite_db, clock, sandbox: RunningSandbox) -> None:  # noqa: ANN001
+    from desktop_his.services import secrets
+    from desktop_his.services.bank import build_gateway
+    from desktop_his.services.bank.adapter import DEMO_DATA_KEY_HEX, DEMO_MERCHANT_KEY_HEX
+    from desktop_his.services.config import Settings
+    from desktop_his.services.errors import ConfigError
+
+    demo = build_gateway(Settings(bank_connect_timeout=1.0, bank_read_timeout=2.0), sqlite_db, clock,
+                         base_url=sandbox.url)
+    assert demo.sign_status(*LI_NA).family_pay
+    assert demo.client._timeout.read_timeout == 2.0  # noqa: SLF001
+    with pytest.raises(ValueError, match="base_url"):
+        build_gateway(Settings(), sqlite_db, clock)
+    real = Settings(bank_url=sandbox.url)
+    with pytest.raises(ConfigError, match="密钥"):
+        build_gateway(real, sqlite_db, clock)
+    secrets.store_secret(secrets.BANK_MERCHANT_KEY, DEMO_MERCHANT_KEY_HEX)  # the in-memory test keyring
+    secrets.store_secret(secrets.BANK_DATA_KEY, DEMO_DATA_KEY_HEX)
+    assert build_gateway(real, sqlite_db, clock).merchant_balance().reserve_fen == 2_000_000
+    secrets.store_secret(secrets.BANK_DATA_KEY, "zz")
+    with pytest.raises(ConfigError, match="格式"):
+        build_gateway(real, sqlite_db, clock)
