@@ -64,14 +64,15 @@ def prepare(admin: AdminClient, latency_ms: int) -> str:
     return agreement
 
 
-def one_at_a_time(gw: BankGateway, agreement: str, visit: str, sample: int) -> float:
+def one_at_a_time(gw: BankGateway, agreement: str, visit: str, sample: int, tag: str) -> float:
     start = time.perf_counter()
     serials = []
     for i in range(sample):
+        lock_no = f"S{tag}{i:06d}"
         with gw.db.session() as s:
-            jid = gw.journal.intent(s, LockRequest(agreement, visit, f"S{i:07d}", 100), purpose="bench",
+            jid = gw.journal.intent(s, LockRequest(agreement, visit, lock_no, 100), purpose="bench",
                                     actor=None, business_date=gw.clock.today())
-        serials.append((f"S{i:07d}", gw.execute(jid).serial))
+        serials.append((lock_no, gw.execute(jid).serial))
     for lock_no, serial in serials:
         with gw.db.session() as s:
             jid = gw.journal.intent(s, DeductRequest(lock_no, serial, 90, NAME, ID_TYPE, ID_NO), purpose="bench",
@@ -169,9 +170,8 @@ def main() -> int:
               f"{args.latency_ms} ms injected latency, sandbox in its own process (pid {proc.pid}), "
               f"client journal on SQLite (synchronous=FULL), {os.cpu_count()} cores, "
               f"load average {Path('/proc/loadavg').read_text().split()[0]}")
-        seq = one_at_a_time(gw, agreement, "VBENCH", args.sample)
-        print(f"one at a time: {seq:,.1f} ops/s — measured on a sample of {2 * args.sample} operations, "
-              f"extrapolated: N would take {args.n / seq / 60:,.1f} min")
+        before = one_at_a_time(gw, agreement, "VBENCH", args.sample, "A")
+        print(f"one at a time (before): {before:,.1f} ops/s on a sample of {2 * args.sample} operations")
         t0, cpu0, srv0 = time.perf_counter(), time.process_time(), _proc_cpu(proc.pid)
         conc = concurrent(gw, agreement, "VBENCH", args.n, args.workers, args.window)
         n_done = conc * (time.perf_counter() - t0)
@@ -179,6 +179,11 @@ def main() -> int:
               f"({time.perf_counter() - t0:,.1f} s); CPU per op: client "
               f"{(time.process_time() - cpu0) / n_done * 1e6:,.0f} µs, sandbox "
               f"{(_proc_cpu(proc.pid) - srv0) / n_done * 1e6:,.0f} µs")
+        after = one_at_a_time(gw, agreement, "VBENCH", args.sample, "B")
+        seq = (before + after) / 2
+        print(f"one at a time (after): {after:,.1f} ops/s on a sample of {2 * args.sample} operations")
+        print(f"one at a time: {seq:,.1f} ops/s — the mean of the two samples, extrapolated to N: "
+              f"{args.n / seq / 60:,.1f} min (measured before and after because the machine's load varies)")
         print(f"ratio: {conc / seq:,.1f}×  (target ≥ 20×)")
         print(f"load average at the end: {Path('/proc/loadavg').read_text().split()[:3]} "
               "(other processes on this machine share the two cores)")
