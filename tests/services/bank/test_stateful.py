@@ -24,6 +24,7 @@ from desktop_his.services.bank import (
     CancelRequest,
     ConfirmRequest,
     DeductRequest,
+    JournalRefs,
     LockRequest,
     PayRequest,
     RefundRequest,
@@ -82,8 +83,7 @@ class BankMachine(RuleBasedStateMachine):
             refs = patient_lock(s, request.lock_no, lock_amount) if lock_amount else None
             if refs is None and getattr(request, "lock_no", None):
                 lock = s.scalars(select(CreditLock).where(CreditLock.lock_no == request.lock_no)).first()
-                refs = lock and patient_lock.__globals__["JournalRefs"](patient_id=lock.patient_id,
-                                                                       credit_lock_id=lock.id)
+                refs = lock and JournalRefs(patient_id=lock.patient_id, credit_lock_id=lock.id)
             kwargs = {"refs": refs} if refs else {}
             jid = self.gw.journal.intent(s, request, purpose=PURPOSE, actor=None, business_date=self.clock.today(),
                                          **kwargs)
