@@ -121,7 +121,7 @@ class BankGateway:
     def _row(session: Any, journal_id: int) -> BankJournal:
         row = session.get(BankJournal, journal_id)
         if row is None:
-            raise NotFound(f"银行流水记录 {journal_id} 不存在")
+            raise NotFound(f"银行流水记录 {journal_id} 不存在（写入意图的事务须先提交，再 execute）")
         return row
 
     def _hook(self, point: str, journal_id: int) -> None:
@@ -227,8 +227,8 @@ class BankGateway:
         marked = self.journal.mark_sent(s, chunk)
         requests = {jid: request_from_params(op, params) for jid, op, params in s.execute(
             select(BankJournal.id, BankJournal.op, BankJournal.params).where(BankJournal.id.in_(marked)))}
-        for row in s.scalars(select(BankJournal).where(BankJournal.id.in_(set(chunk) - marked))):
-            out[row.id] = outcome_of(row)
+        if len(marked) < len(chunk):  # already final: nothing to send
+            out.update(self.journal.outcomes(s, list(set(chunk) - marked)))
         return requests
 
     # ------------------------------------------------------------------------------ resolver

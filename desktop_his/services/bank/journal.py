@@ -49,9 +49,11 @@ class JournalRefs:
     admission_id: int | None = None
 
 
+_STATE_OUTCOME = {JournalState.SUCCESS.value: OutcomeState.SUCCESS, JournalState.FAILED.value: OutcomeState.FAILED}
+
+
 def outcome_of(row: BankJournal) -> Outcome:
-    state = {JournalState.SUCCESS: OutcomeState.SUCCESS, JournalState.FAILED: OutcomeState.FAILED}.get(
-        JournalState(row.state), OutcomeState.UNKNOWN)
+    state = _STATE_OUTCOME.get(row.state, OutcomeState.UNKNOWN)
     return Outcome(state, row.result_code, row.result_message, row.bank_serial, dict(row.result or {}), row.id)
 
 
@@ -133,64 +135,72 @@ class Journal:
         """Record answers; final ones run their purpose's handler in the same transaction. An entry that is no
         longer open (another resolver got there first) keeps what it has. A handler that raises leaves its
         entry UNKNOWN, to be tried again by the resolver: the journal never says final when the domain rows
-        don't. Fast path: the whole group in one savepoint; on any handler error, again one entry at a time."""
+        don't. Fast path: the whole group in one savepoint (bulk UPDATE by primary key, then the handlers);
+        on any handler error, again one entry at a time."""
         now = self.clock.now()
-        rows = session.scalars(select(BankJournal).where(BankJournal.id.in_(list(results)))
-                               .with_for_update().execution_options(populate_existing=True)).all()
-        open_rows = [row for row in rows if row.state not in FINAL_STATES]
+        heads = session.execute(
+            select(BankJournal.id, BankJournal.state, BankJournal.sent_at, BankJournal.created_at,
+                   BankJournal.bank_serial).where(BankJournal.id.in_(list(results))).with_for_update()).all()
+        open_heads = [h for h in heads if h.state not in FINAL_STATES]
         try:
             with session.begin_nested():
-                self._apply(session, open_rows, results, now)
+                self._apply(session, open_heads, results, now)
         except Exception:  # noqa: BLE001 - redo entry by entry so one bad handler cannot block the group
-            log.warning("bank journal: a handler failed in a group of %d; recording one by one", len(open_rows))
-            for row in open_rows:
-                session.refresh(row)
-                self._apply_one_safely(session, row, results[row.id], now)
-        return {row.id: outcome_of(row) for row in rows}
+            log.warning("bank journal: a handler failed in a group of %d; recording one by one", len(open_heads))
+            for head in open_heads:
+                self._apply_one_safely(session, head, results[head.id], now)
+        return self.outcomes(session, [h.id for h in heads])
 
-    def _apply(self, session: Session, rows: Sequence[BankJournal], results: dict[int, BankResult],
-               now: datetime) -> None:
-        finals = []
+    def outcomes(self, session: Session, ids: Sequence[int]) -> dict[int, Outcome]:
+        cols = (BankJournal.id, BankJournal.state, BankJournal.result_code, BankJournal.result_message,
+                BankJournal.bank_serial, BankJournal.result)
+        return {r.id: Outcome(_STATE_OUTCOME.get(r.state, OutcomeState.UNKNOWN), r.result_code, r.result_message,
+                              r.bank_serial, dict(r.result or {}), r.id)
+                for r in session.execute(select(*cols).where(BankJournal.id.in_(list(ids))))}
+
+    def _apply(self, session: Session, heads: Sequence[Any], results: dict[int, BankResult], now: datetime) -> None:
+        finals, unknowns = [], []
+        for head in heads:
+            values = self._values(head, results[head.id], now)
+            (unknowns if values["state"] == JournalState.UNKNOWN else finals).append(values)
+        for group in (finals, unknowns):
+            if group:  # ORM bulk UPDATE by primary key: one executemany per group
+                session.execute(update(BankJournal), group)
+        if not finals:
+            return
+        rows = session.scalars(select(BankJournal).where(BankJournal.id.in_([v["id"] for v in finals]))
+                               .execution_options(populate_existing=True)).all()
         for row in rows:
-            result = results[row.id]
-            if result.state is OutcomeState.UNKNOWN:
-                self._unknown(row, result, now)
-            else:
-                self._set_final(row, result, now)
-                finals.append(row)
-        session.flush()
-        for row in finals:
             handler = self._handlers.get(row.purpose)
             if handler is None:
                 raise LookupError(f"no handler for purpose {row.purpose!r}")
             handler(session, row, outcome_of(row))
         session.flush()
 
-    def _apply_one_safely(self, session: Session, row: BankJournal, result: BankResult, now: datetime) -> None:
+    def _apply_one_safely(self, session: Session, head: Any, result: BankResult, now: datetime) -> None:
         try:
             with session.begin_nested():
-                self._apply(session, [row], {row.id: result}, now)
+                self._apply(session, [head], {head.id: result}, now)
         except Exception as exc:  # noqa: BLE001 - any handler failure must leave the entry open
-            log.exception("bank journal %s: outcome handler for %r failed; left unknown", row.id, row.purpose)
-            session.refresh(row)
-            self._unknown(row, BankResult(None, result.code, f"结果待处理（{type(exc).__name__}）"), now)
+            log.exception("bank journal %s: outcome handler failed; left unknown", head.id)
+            pending = BankResult(None, result.code, f"结果待处理（{type(exc).__name__}）")
+            session.execute(update(BankJournal), [self._values(head, pending, now)])
 
     @staticmethod
-    def _set_final(row: BankJournal, result: BankResult, now: datetime) -> None:
-        row.state = (JournalState.SUCCESS if result.state is OutcomeState.SUCCESS else JournalState.FAILED).value
-        row.bank_status = result.status.value if result.status else None
-        row.result_code, row.result_message = result.code, result.message[:200]
-        row.bank_serial = result.serial or row.bank_serial
-        row.result = {k: v for k, v in result.data.items() if k not in _ECHO}
-        row.resolved_at, row.next_check_at = now, None
-
-    def _unknown(self, row: BankJournal, result: BankResult, now: datetime) -> None:
-        row.state = JournalState.UNKNOWN.value
-        row.bank_status = result.status.value if result.status else None
-        row.result_code, row.result_message = result.code, result.message[:200]
-        since = row.sent_at or row.created_at
-        wait = min(MAX_BACKOFF_S, max(MIN_BACKOFF_S, (now - since).total_seconds()))
-        row.next_check_at = now + timedelta(seconds=wait)
+    def _values(head: Any, result: BankResult, now: datetime) -> dict[str, Any]:
+        """The columns an answer sets: a final outcome, or UNKNOWN with a back-off for the next check."""
+        values: dict[str, Any] = {"id": head.id, "bank_status": result.status.value if result.status else None,
+                                  "result_code": result.code, "result_message": result.message[:200]}
+        if result.state is OutcomeState.UNKNOWN:
+            since = head.sent_at or head.created_at
+            wait = min(MAX_BACKOFF_S, max(MIN_BACKOFF_S, (now - since).total_seconds()))
+            values.update(state=JournalState.UNKNOWN, next_check_at=now + timedelta(seconds=wait))
+        else:
+            values.update(state=JournalState.SUCCESS if result.state is OutcomeState.SUCCESS else JournalState.FAILED,
+                          bank_serial=result.serial or head.bank_serial, resolved_at=now, next_check_at=None,
+                          result={k: v for k, v in result.data.items() if k not in _ECHO})
+        values["state"] = values["state"].value
+        return values
 
     # ------------------------------------------------------------------------------ reading
 
