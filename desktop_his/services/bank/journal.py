@@ -52,6 +52,11 @@ class JournalRefs:
 _STATE_OUTCOME = {JournalState.SUCCESS.value: OutcomeState.SUCCESS, JournalState.FAILED.value: OutcomeState.FAILED}
 
 
+def _outcome_from_values(v: dict[str, Any]) -> Outcome:
+    return Outcome(_STATE_OUTCOME.get(v["state"], OutcomeState.UNKNOWN), v["result_code"], v["result_message"],
+                   v.get("bank_serial"), dict(v.get("result") or {}), v["id"])
+
+
 def outcome_of(row: BankJournal) -> Outcome:
     state = _STATE_OUTCOME.get(row.state, OutcomeState.UNKNOWN)
     return Outcome(state, row.result_code, row.result_message, row.bank_serial, dict(row.result or {}), row.id)
@@ -144,12 +149,17 @@ class Journal:
         open_heads = [h for h in heads if h.state not in FINAL_STATES]
         try:
             with session.begin_nested():
-                self._apply(session, open_heads, results, now)
+                written = self._apply(session, open_heads, results, now)
         except Exception:  # noqa: BLE001 - redo entry by entry so one bad handler cannot block the group
             log.warning("bank journal: a handler failed in a group of %d; recording one by one", len(open_heads))
             for head in open_heads:
                 self._apply_one_safely(session, head, results[head.id], now)
-        return self.outcomes(session, [h.id for h in heads])
+            return self.outcomes(session, [h.id for h in heads])
+        out = {v["id"]: _outcome_from_values(v) for v in written}
+        rest = [h.id for h in heads if h.id not in out]
+        if rest:
+            out.update(self.outcomes(session, rest))
+        return out
 
     def outcomes(self, session: Session, ids: Sequence[int]) -> dict[int, Outcome]:
         cols = (BankJournal.id, BankJournal.state, BankJournal.result_code, BankJournal.result_message,
@@ -158,7 +168,8 @@ class Journal:
                               r.bank_serial, dict(r.result or {}), r.id)
                 for r in session.execute(select(*cols).where(BankJournal.id.in_(list(ids))))}
 
-    def _apply(self, session: Session, heads: Sequence[Any], results: dict[int, BankResult], now: datetime) -> None:
+    def _apply(self, session: Session, heads: Sequence[Any], results: dict[int, BankResult],
+               now: datetime) -> list[dict[str, Any]]:
         finals, unknowns = [], []
         for head in heads:
             values = self._values(head, results[head.id], now)
@@ -167,7 +178,7 @@ class Journal:
             if group:  # ORM bulk UPDATE by primary key: one executemany per group
                 session.execute(update(BankJournal), group)
         if not finals:
-            return
+            return unknowns
         rows = session.scalars(select(BankJournal).where(BankJournal.id.in_([v["id"] for v in finals]))
                                .execution_options(populate_existing=True)).all()
         for row in rows:
@@ -176,6 +187,7 @@ class Journal:
                 raise LookupError(f"no handler for purpose {row.purpose!r}")
             handler(session, row, outcome_of(row))
         session.flush()
+        return finals + unknowns
 
     def _apply_one_safely(self, session: Session, head: Any, result: BankResult, now: datetime) -> None:
         try:
