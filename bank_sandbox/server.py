@@ -233,6 +233,8 @@ class SandboxApp:
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
         self.connections: set[_Connection] = set()
+        self._batch: list[tuple[_Connection, str, bytes, dict[str, Any]]] = []
+        self._flush_scheduled = False
 
     def handle(self, conn: _Connection, method: str, path: str, headers: dict[str, str], body: bytes) -> None:
         try:
@@ -257,15 +259,32 @@ class SandboxApp:
             conn.abort()
 
     def _api(self, conn: _Connection, interface: str, body: bytes, fired: dict[str, Any]) -> None:
+        """Queue the request; everything queued in this turn of the loop commits in one transaction (each
+        request in its own savepoint) before any of their answers is written."""
+        self._batch.append((conn, interface, body, fired))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        batch, self._batch, self._flush_scheduled = self._batch, [], False
+        answers: list[tuple[_Connection, str, int, bytes]] = []
         try:
-            action, status, payload = self.sandbox.respond(interface, body, fired)
-        except Exception:  # noqa: BLE001
-            log.exception("sandbox %s failed", interface)
-            action, status, payload = "drop", 0, b""
-        if action == "reply":
-            conn.reply(status, payload)
-        else:
-            conn.abort()
+            with self.sandbox.store.tx():
+                for conn, interface, body, fired in batch:
+                    try:
+                        answers.append((conn, *self.sandbox.respond(interface, body, fired)))
+                    except Exception:  # noqa: BLE001 - its savepoint is rolled back; it gets no answer
+                        log.exception("sandbox %s failed", interface)
+                        answers.append((conn, "drop", 0, b""))
+        except Exception:  # noqa: BLE001 - the commit failed: nobody may be told it happened
+            log.exception("sandbox batch commit failed")
+            answers = [(conn, "drop", 0, b"") for conn, *_ in batch]
+        for conn, action, status, payload in answers:
+            if action == "reply":
+                conn.reply(status, payload)
+            else:
+                conn.abort()
 
     def close_connections(self) -> None:
         for conn in list(self.connections):

@@ -81,20 +81,41 @@ class Store:
         self.conn.executescript(SCHEMA)
         self.lock = threading.RLock()
         self._on_commit: list = []
+        self._depth = 0
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
+        """A transaction; inside another one, a savepoint (the server commits a batch of requests at once)."""
         with self.lock:
+            if self._depth:
+                yield from self._savepoint()
+                return
             self.conn.execute("BEGIN IMMEDIATE")
-            self._on_commit = []
+            self._on_commit, self._depth = [], 1
             try:
                 yield self.conn
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._depth = 0
             self.conn.execute("COMMIT")
             for fn in self._on_commit:
                 fn()
+
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        name = f"sp{self._depth}"
+        self.conn.execute(f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute(f"ROLLBACK TO {name}")
+            self.conn.execute(f"RELEASE {name}")
+            raise
+        finally:
+            self._depth -= 1
+        self.conn.execute(f"RELEASE {name}")
 
     def after_commit(self, fn) -> None:  # noqa: ANN001
         """Run ``fn`` once the current transaction has committed (in-memory caches follow the database)."""
