@@ -6,7 +6,7 @@ import pytest
 
 from bank_sandbox import RunningSandbox
 from desktop_his.services.bank.client import BankClient
-from tests.bank_helpers import demo_client, running_sandbox
+from tests.services.bank.helpers import demo_client, running_sandbox
 
 
 @pytest.fixture

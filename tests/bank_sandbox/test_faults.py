@@ -10,7 +10,7 @@ from bank_sandbox import AdminError, RunningSandbox
 from bank_sandbox.faults import Faults
 from desktop_his.services.bank.client import BankClient
 from desktop_his.services.bank.protocol import ConfirmRequest, LockRequest
-from tests.bank_helpers import ZW_AGREEMENT, demo_client
+from tests.services.bank.helpers import ZW_AGREEMENT, demo_client
 
 
 def lock_numbers(sandbox: RunningSandbox) -> list[str]:

@@ -15,7 +15,7 @@ from desktop_his.services.bank.protocol import (
     PayRequest,
     RefundRequest,
 )
-from tests.bank_helpers import (
+from tests.services.bank.helpers import (
     CHEN_JING,
     CJ_AGREEMENT,
     LI_NA,

@@ -11,7 +11,7 @@ import requests
 from bank_sandbox import RunningSandbox
 from desktop_his.services.bank.adapter import BankKeys, JsonV1Adapter
 from desktop_his.services.bank.protocol import LockRequest, SignQuery
-from tests.bank_helpers import ZHANG_WEI
+from tests.services.bank.helpers import ZHANG_WEI
 
 
 def post(sandbox: RunningSandbox, interface: str, envelope: dict) -> dict:

@@ -15,7 +15,7 @@ from desktop_his.services.clock import ManualClock
 from desktop_his.services.db import Database
 from desktop_his.services.enums import BankOp, LockStatus
 from desktop_his.services.models import BankJournal, CreditLock, Patient
-from tests.bank_helpers import demo_client, running_sandbox
+from tests.services.bank.helpers import demo_client, running_sandbox
 
 PURPOSE = "test_lock"
 

@@ -10,7 +10,7 @@ from bank_sandbox import RunningSandbox
 from desktop_his.services.bank import BankGateway, ConfirmRequest, LockRequest, OutcomeState
 from desktop_his.services.bank.client import BankClient
 from desktop_his.services.errors import BankError, BankOutcomeUnknown
-from tests.bank_helpers import CHEN_JING, LI_NA, LIU_YANG, WF_AGREEMENT, ZW_AGREEMENT, demo_client
+from tests.services.bank.helpers import CHEN_JING, LI_NA, LIU_YANG, WF_AGREEMENT, ZW_AGREEMENT, demo_client
 
 
 @pytest.mark.parametrize(("kind", "extra", "code"), [

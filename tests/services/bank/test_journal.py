@@ -23,8 +23,8 @@ from desktop_his.services.db import Database
 from desktop_his.services.enums import JournalState, LockStatus
 from desktop_his.services.errors import Conflict
 from desktop_his.services.models import BankJournal, CreditLock
-from tests.bank_helpers import ZHANG_WEI, ZW_AGREEMENT
 from tests.services.bank.conftest import PURPOSE, make_gateway, patient_lock
+from tests.services.bank.helpers import ZHANG_WEI, ZW_AGREEMENT
 
 
 class Crash(Exception):

@@ -33,9 +33,9 @@ from desktop_his.services.clock import ManualClock
 from desktop_his.services.db import Database
 from desktop_his.services.enums import LockStatus
 from desktop_his.services.models import BankJournal, Base, CreditLock
-from tests.bank_helpers import ZHANG_WEI, ZW_AGREEMENT, new_sandbox
 from tests.conftest import T0
 from tests.services.bank.conftest import PURPOSE, make_gateway, patient_lock
+from tests.services.bank.helpers import ZHANG_WEI, ZW_AGREEMENT, new_sandbox
 
 SOAK = os.environ.get("HYPOTHESIS_PROFILE") == "soak"
 FAULTS = st.sampled_from([None, None, ("refuse", {}), ("drop_reply", {}), ("processing", {}), ("garbage", {}),
