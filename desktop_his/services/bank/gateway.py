@@ -166,7 +166,7 @@ class BankGateway:
 
     # ------------------------------------------------------------------------------ many operations
 
-    def execute_many(self, journal_ids: Iterable[int], *, max_workers: int = 32, window: int | None = None,
+    def execute_many(self, journal_ids: Iterable[int], *, max_workers: int = 64, window: int | None = None,
                      progress: Callable[[int], None] | None = None) -> dict[int, Outcome]:
         """Send many journaled operations with bounded parallelism (the T-day deduction, bulk work).
 

@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 OPEN_STATES = (JournalState.INTENT, JournalState.SENT, JournalState.UNKNOWN)
 FINAL_STATES = (JournalState.SUCCESS, JournalState.FAILED)
 MIN_BACKOFF_S, MAX_BACKOFF_S = 2.0, 600.0
+# The periodic resolver leaves fresh entries to whoever is sending them (execute / execute_many); at start-up
+# (include_not_due) nobody is, and everything open is resolved at once.
+IN_FLIGHT_GRACE_S = 60.0
+INTENT_GRACE_S = 30.0
 _ECHO = ("status", "code", "message")  # kept in their own columns, not repeated in ``result``
 
 Handler = Callable[[Session, BankJournal, Outcome], None]
@@ -133,7 +137,8 @@ class Journal:
         marked = set(session.scalars(
             update(BankJournal).where(BankJournal.id.in_(ids), BankJournal.state.in_(states))
             .values(state=JournalState.SENT.value, attempts=BankJournal.attempts + 1, sent_at=self.clock.now(),
-                    next_check_at=None).returning(BankJournal.id)).all())
+                    next_check_at=self.clock.now() + timedelta(seconds=IN_FLIGHT_GRACE_S))
+            .returning(BankJournal.id)).all())
         return marked
 
     def record_many(self, session: Session, results: dict[int, BankResult]) -> dict[int, Outcome]:
@@ -220,7 +225,9 @@ class Journal:
         q = select(BankJournal.id).where(BankJournal.state.in_([s.value for s in OPEN_STATES]))
         if due_only:
             now = self.clock.now()
-            q = q.where((BankJournal.next_check_at.is_(None)) | (BankJournal.next_check_at <= now))
+            fresh_intent = (BankJournal.state == JournalState.INTENT.value) & (
+                BankJournal.created_at > now - timedelta(seconds=INTENT_GRACE_S))
+            q = q.where(~fresh_intent, BankJournal.next_check_at.is_(None) | (BankJournal.next_check_at <= now))
         return list(session.scalars(q.order_by(BankJournal.id).limit(limit)).all())
 
     def claim(self, session: Session, ids: Sequence[int], lease_s: float = 60.0) -> None:

@@ -294,3 +294,14 @@ def test_execute_many_crash_between_answers_and_their_commit(db: Database, clock
     restarted = make_gateway(db, clock, sandbox.url)
     assert restarted.resolve_pending(include_not_due=True).success == 40
     assert len(bank_records(sandbox, "lock")) == 40
+
+
+def test_periodic_resolver_leaves_fresh_entries_to_their_sender(gateway: BankGateway, sandbox: RunningSandbox) -> None:
+    from datetime import timedelta
+
+    confirmed(gateway)
+    fresh = intent(gateway, LockRequest(ZW_AGREEMENT, "V1", "L1", 100))
+    assert gateway.resolve_pending().checked == 0  # a workflow is about to execute it
+    gateway.clock.advance(timedelta(seconds=31))
+    assert gateway.resolve_pending().success == 1  # abandoned: the resolver sends it
+    assert row(gateway, fresh).state == "success"
