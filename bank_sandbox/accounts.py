@@ -31,6 +31,7 @@ class Accounts:
                 store.set_meta("settings", dict(DEFAULT_SETTINGS))
             if store.meta("last_day") is None:
                 store.set_meta("last_day", self.today().isoformat())
+        self.settings: dict[str, int] = store.meta("settings")  # kept in step by set_settings
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -72,10 +73,17 @@ class Accounts:
         self.store.set_meta("merchant", m)
         return self.merchant_figures()
 
+    def set_settings(self, **values: int) -> dict[str, int]:
+        current = dict(self.settings)
+        current.update(values)
+        self.store.set_meta("settings", current)
+        self.store.after_commit(lambda: setattr(self, "settings", current))
+        return current
+
     # ------------------------------------------------------------------------------ credit & debts
 
     def open_debt(self, holder_id: int, serial: str, fen: int) -> None:
-        free = self.store.meta("settings")["interest_free_days"]
+        free = self.settings["interest_free_days"]
         self.store.run("INSERT INTO debt (holder_id, origin_serial, day, principal_fen, remaining_fen, free_until) "
                        "VALUES (?,?,?,?,?,?)", holder_id, serial, self.today().isoformat(), fen, fen,
                        (self.today() + timedelta(days=free)).isoformat())
@@ -150,7 +158,7 @@ class Accounts:
 
     def _make_plan(self, debt: Any, day: date) -> None:
         """分期付: six equal monthly principal payments (remainder fen on the last), interest on the balance."""
-        rate = self.store.meta("settings")["annual_rate_bp"]
+        rate = self.settings["annual_rate_bp"]
         principal = debt["remaining_fen"]
         plan_no = next_serial(self.store, "FQ", day)
         cur = self.store.run("INSERT INTO plan (plan_no, holder_id, principal_fen, start_day, annual_rate_bp) "

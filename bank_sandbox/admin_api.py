@@ -126,12 +126,8 @@ class AdminApi:
         return self.clock({})
 
     def settings(self, b: dict) -> dict:
-        current = self.sb.store.meta("settings")
-        for key in ("interest_free_days", "annual_rate_bp"):
-            if key in b:
-                current[key] = _fen(b, key)
-        self.sb.store.set_meta("settings", current)
-        return current
+        return self.bank.set_settings(**{key: _fen(b, key) for key in ("interest_free_days", "annual_rate_bp")
+                                         if key in b})
 
     # faults -----------------------------------------------------------------------------------------
     def list_faults(self, b: dict) -> dict:

@@ -132,6 +132,8 @@ def _no_float(text: str) -> Any:
 def build_reply(key: bytes, merchant_id: str, interface: str, nonce: str, data: dict[str, Any],
                 timestamp_ms: int) -> bytes:
     ts = str(timestamp_ms)
-    env = {"version": VERSION, "merchant_id": merchant_id, "interface": interface, "timestamp": ts,
-           "nonce": nonce, "data": data, "sign": sign(key, "RSP", merchant_id, interface, ts, nonce, data)}
-    return json.dumps(env, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text = canonical_json(data)
+    signature = hmac_sm3_hex(key, "\n".join([TAG, "RSP", merchant_id, interface, ts, nonce, text]).encode("utf-8"))
+    head = json.dumps({"version": VERSION, "merchant_id": merchant_id, "interface": interface, "timestamp": ts,
+                       "nonce": nonce}, ensure_ascii=False, separators=(",", ":"))
+    return (head[:-1] + ',"data":' + text + ',"sign":"' + signature + '"}').encode("utf-8")

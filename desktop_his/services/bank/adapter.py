@@ -70,7 +70,17 @@ class WireCall:
 
 
 class BankAdapter(Protocol):
-    def encode(self, request: BankRequest) -> WireCall: ...
+    def encode(self, request: BankRequest, *, nonce: str | None = None, timestamp: str | None = None) -> WireCall:
+        interface = str(request.op)
+        nonce = nonce or secrets.token_hex(16)
+        timestamp = timestamp or str(int(time.time() * 1000))
+        data = canonical_json(self.wire_data(request))
+        text = "\n".join([TAG, "REQ", self.keys.merchant_id, interface, timestamp, nonce, data])
+        sign = hmac_sm3_hex(self.keys.merchant_key, text.encode("utf-8"))
+        # The envelope around the canonical data text (the same JSON; built once, not serialised twice).
+        body = (f'{{"version":"{VERSION}","merchant_id":{json.dumps(self.keys.merchant_id)},"interface":"{interface}",'
+                f'"timestamp":"{timestamp}","nonce":"{nonce}","data":{data},"sign":"{sign}"}}').encode()
+        return WireCall(interface, f"/api/v1/{interface}", body, nonce, timestamp)
 
     def decode(self, call: WireCall, http_status: int, body: bytes) -> BankResult: ...
 
