@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from desktop_his.services.bank import results
 from desktop_his.services.bank.client import BankClient
 from desktop_his.services.bank.journal import FINAL_STATES, Handler, Journal, outcome_of
@@ -43,7 +41,6 @@ from desktop_his.services.bank.protocol import (
     RefundQuery,
     SignQuery,
     SignStatus,
-    request_from_params,
 )
 from desktop_his.services.clock import Clock
 from desktop_his.services.db import Database
@@ -131,10 +128,9 @@ class BankGateway:
     def _send(self, journal_id: int, *, allow_failed: bool = False) -> Outcome:
         with self.db.session() as s:
             marked = self.journal.mark_sent(s, [journal_id], allow_failed=allow_failed)
-            row = self._row(s, journal_id)
             if not marked:
-                return outcome_of(row)
-            request = request_from_params(row.op, row.params)
+                return outcome_of(self._row(s, journal_id))
+            request = marked[journal_id]
         self._hook("sent", journal_id)
         result = self.client.call(request)
         self._hook("answered", journal_id)
@@ -241,11 +237,9 @@ class BankGateway:
         return requests
 
     def _mark_chunk(self, s: Any, chunk: list[int], out: dict[int, Outcome]) -> dict[int, BankRequest]:
-        marked = self.journal.mark_sent(s, chunk)
-        requests = {jid: request_from_params(op, params) for jid, op, params in s.execute(
-            select(BankJournal.id, BankJournal.op, BankJournal.params).where(BankJournal.id.in_(marked)))}
-        if len(marked) < len(chunk):  # already final: nothing to send
-            out.update(self.journal.outcomes(s, list(set(chunk) - marked)))
+        requests = self.journal.mark_sent(s, chunk)
+        if len(requests) < len(chunk):  # already final: nothing to send
+            out.update(self.journal.outcomes(s, list(set(chunk) - set(requests))))
         return requests
 
     # ------------------------------------------------------------------------------ resolver

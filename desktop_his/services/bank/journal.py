@@ -16,10 +16,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from desktop_his.services.bank.protocol import BankResult, MoneyRequest, Outcome, OutcomeState
+from desktop_his.services.bank.protocol import (
+    BankResult,
+    MoneyRequest,
+    Outcome,
+    OutcomeState,
+    request_from_params,
+)
 from desktop_his.services.clock import Clock
 from desktop_his.services.enums import JournalState
 from desktop_his.services.errors import Conflict
@@ -131,15 +137,18 @@ class Journal:
 
     # ------------------------------------------------------------------------------ state changes
 
-    def mark_sent(self, session: Session, ids: Sequence[int], *, allow_failed: bool = False) -> set[int]:
-        """Commit "about to send" for each still-open entry (or FAILED ones, for ``retry``); returns those."""
-        states = list(OPEN_STATES) + ([JournalState.FAILED] if allow_failed else [])
-        marked = set(session.scalars(
-            update(BankJournal).where(BankJournal.id.in_(ids), BankJournal.state.in_(states))
-            .values(state=JournalState.SENT.value, attempts=BankJournal.attempts + 1, sent_at=self.clock.now(),
-                    next_check_at=self.clock.now() + timedelta(seconds=IN_FLIGHT_GRACE_S))
-            .returning(BankJournal.id)).all())
-        return marked
+    def mark_sent(self, session: Session, ids: Sequence[int], *, allow_failed: bool = False) -> dict[int, MoneyRequest]:
+        """Mark each still-open entry (or FAILED ones, for ``retry``) ``sent``, in the caller's transaction, which
+        must commit before the requests leave; returns the journaled request of each entry marked."""
+        states = [s.value for s in OPEN_STATES] + ([JournalState.FAILED.value] if allow_failed else [])
+        now = self.clock.now()
+        table = BankJournal.__table__
+        rows = session.connection().execute(
+            table.update().where(table.c.id.in_(ids), table.c.state.in_(states))
+            .values(state=JournalState.SENT.value, attempts=table.c.attempts + 1, sent_at=now,
+                    next_check_at=now + timedelta(seconds=IN_FLIGHT_GRACE_S))
+            .returning(table.c.id, table.c.op, table.c.params))
+        return {jid: request_from_params(op, params) for jid, op, params in rows}
 
     def record_many(self, session: Session, results: dict[int, BankResult]) -> dict[int, Outcome]:
         """Record answers; final ones run their purpose's handler in the same transaction. An entry that is no
@@ -179,9 +188,14 @@ class Journal:
         for head in heads:
             values = self._values(head, results[head.id], now)
             (unknowns if values["state"] == JournalState.UNKNOWN else finals).append(values)
+        table = BankJournal.__table__
         for group in (finals, unknowns):
-            if group:  # ORM bulk UPDATE by primary key: one executemany per group
-                session.execute(update(BankJournal), group)
+            if group:  # one executemany per group (plain Core: the ORM's bulk path cost more than the SQL)
+                keys = [k for k in group[0] if k != "id"]
+                session.connection().execute(
+                    table.update().where(table.c.id == bindparam("b_id"))
+                    .values({k: bindparam("b_" + k) for k in keys}),
+                    [{"b_" + k: v for k, v in values.items()} for values in group])
         if not finals:
             return unknowns
         rows = session.scalars(select(BankJournal).where(BankJournal.id.in_([v["id"] for v in finals]))
