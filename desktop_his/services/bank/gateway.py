@@ -308,23 +308,27 @@ def _query_for(op: BankOp, params: dict[str, Any]) -> BankRequest | None:
 class ResolverThread(threading.Thread):
     """Resolves open journal entries at start-up, then every ``interval`` seconds, until ``stop()``."""
 
-    def __init__(self, gateway: BankGateway, *, interval: float = 30.0) -> None:
+    def __init__(self, gateway: BankGateway, *, interval: float = 30.0, batch: int = 1000) -> None:
         super().__init__(name="bank-resolver", daemon=True)
         self.gateway = gateway
         self.interval = interval
+        self.batch = batch
         self._halt = threading.Event()
         self.runs = 0
 
     def run(self) -> None:
         first = True
         while not self._halt.is_set():
+            full = False
             try:
-                self.gateway.resolve_pending(include_not_due=first)
+                report = self.gateway.resolve_pending(include_not_due=first, limit=self.batch)
+                full = report.checked >= self.batch  # a backlog (after a crash mid-run): go on at once
             except Exception:  # noqa: BLE001 - keep resolving after a database or network hiccup
                 log.exception("bank resolver run failed")
-            first = False
+            first = first and full
             self.runs += 1
-            self._halt.wait(self.interval)
+            if not full:
+                self._halt.wait(self.interval)
 
     def stop(self, timeout: float = 10.0) -> None:
         self._halt.set()

@@ -242,7 +242,7 @@ def test_envelope_refusals_are_unknown_not_failed(db: Database, clock: ManualClo
 def test_resolver_thread_resolves_at_start(gateway: BankGateway, sandbox: RunningSandbox) -> None:
     confirmed(gateway)
     ids = [intent(gateway, LockRequest(ZW_AGREEMENT, "V1", f"L{i}", 100)) for i in range(5)]
-    thread = ResolverThread(gateway, interval=0.05)
+    thread = ResolverThread(gateway, interval=0.05, batch=2)
     thread.start()
     try:
         import time
