@@ -43,6 +43,12 @@ FAULTS = st.sampled_from([None, None, ("refuse", {}), ("drop_reply", {}), ("proc
 CRASHES = st.sampled_from([None, None, "before_send", "sent", "answered"])
 QUERY_OF = {"lock": "after_pay_query", "confirm": "after_pay_query", "pay": "pay_query", "refund": "refund_query"}
 OPEN = ("intent", "sent", "unknown")
+PICK = st.integers(0, 1_000)
+SHARE = st.integers(1, 100)  # per cent of the amount (at least one fen)
+
+
+def _nth(items: list, pick: int):  # noqa: ANN202
+    return items[pick % len(items)]
 
 
 class Crash(Exception):
@@ -115,7 +121,8 @@ class BankMachine(RuleBasedStateMachine):
 
     def _entries(self, op: str, state: str = "success") -> list[BankJournal]:
         with self.db.reader() as s:
-            return list(s.scalars(select(BankJournal).where(BankJournal.op == op, BankJournal.state == state)))
+            return list(s.scalars(select(BankJournal).where(BankJournal.op == op, BankJournal.state == state)
+                                  .order_by(BankJournal.id)))
 
     def _numbers(self, op: str) -> set[str]:
         with self.db.reader() as s:
@@ -127,17 +134,19 @@ class BankMachine(RuleBasedStateMachine):
     def lock(self, amount: int, fault, crash) -> None:  # noqa: ANN001
         self._journal(LockRequest(ZW_AGREEMENT, "V1", self._number("L"), amount), fault, crash, amount)
 
+    # Choices are drawn with fixed bounds and mapped onto the current state (which depends on the bank's
+    # answers): bounds that follow the state make Hypothesis's replays inconsistent.
     @precondition(lambda self: self._open_locks())
-    @rule(data=st.data(), fault=FAULTS, crash=CRASHES)
-    def deduct(self, data, fault, crash) -> None:  # noqa: ANN001
-        entry = data.draw(st.sampled_from(self._open_locks()))
-        fen = data.draw(st.integers(1, entry.amount_fen))
+    @rule(pick=PICK, share=SHARE, fault=FAULTS, crash=CRASHES)
+    def deduct(self, pick: int, share: int, fault, crash) -> None:  # noqa: ANN001
+        entry = _nth(self._open_locks(), pick)
+        fen = max(1, entry.amount_fen * share // 100)
         self._journal(DeductRequest(entry.number, entry.bank_serial, fen, *ZHANG_WEI), fault, crash, None)
 
     @precondition(lambda self: self._open_locks())
-    @rule(data=st.data(), fault=FAULTS, crash=CRASHES)
-    def cancel(self, data, fault, crash) -> None:  # noqa: ANN001
-        entry = data.draw(st.sampled_from(self._open_locks()))
+    @rule(pick=PICK, fault=FAULTS, crash=CRASHES)
+    def cancel(self, pick: int, fault, crash) -> None:  # noqa: ANN001
+        entry = _nth(self._open_locks(), pick)
         self._journal(CancelRequest(entry.number, entry.bank_serial), fault, crash, None)
 
     @rule(amount=st.integers(1, 100_000), fault=FAULTS, crash=CRASHES)
@@ -145,16 +154,16 @@ class BankMachine(RuleBasedStateMachine):
         self._journal(PayRequest(ZW_AGREEMENT, self._number("P"), amount), fault, crash, None)
 
     @precondition(lambda self: self._entries("deduct") or self._entries("pay"))
-    @rule(data=st.data(), fault=FAULTS, crash=CRASHES)
-    def refund(self, data, fault, crash) -> None:  # noqa: ANN001
-        origin = data.draw(st.sampled_from(self._entries("deduct") + self._entries("pay")))
-        fen = data.draw(st.integers(1, origin.amount_fen))
+    @rule(pick=PICK, share=SHARE, fault=FAULTS, crash=CRASHES)
+    def refund(self, pick: int, share: int, fault, crash) -> None:  # noqa: ANN001
+        origin = _nth(self._entries("deduct") + self._entries("pay"), pick)
+        fen = max(1, origin.amount_fen * share // 100)
         self._journal(RefundRequest(self._number("R"), origin.bank_serial, fen), fault, crash, None)
 
     @precondition(lambda self: self._entries("refund", "failed"))
-    @rule(data=st.data())
-    def retry_refund(self, data) -> None:  # noqa: ANN001
-        entry = data.draw(st.sampled_from(self._entries("refund", "failed")))
+    @rule(pick=PICK)
+    def retry_refund(self, pick: int) -> None:
+        entry = _nth(self._entries("refund", "failed"), pick)
         if entry.result_code == "DCBS0004PL0974":
             self.gw.retry(entry.id)
 
@@ -210,6 +219,7 @@ class BankMachine(RuleBasedStateMachine):
 
 
 BankMachine.TestCase.settings = settings(
+    database=None,  # examples depend on the bank's answers: replaying stored ones after a code change misleads
     max_examples=200 if SOAK else 10, stateful_step_count=25 if SOAK else 12, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 test_bank_state_machine = BankMachine.TestCase
