@@ -23,9 +23,9 @@ from desktop_his.services.enums import SEX_LABELS, FeeStatus, OrderStatus, Perio
 from desktop_his.services.errors import Conflict, NotFound, ValidationError
 from desktop_his.services.ids import ID_TYPE_LABELS, age_on, mask_id_number
 from desktop_his.services.models import Department, Doctor, MedicalOrder, Patient, Visit
-from desktop_his.services.order_types import CreditTotal, OrderView, require_any
+from desktop_his.services.order_types import CreditTotal, OrderView
 from desktop_his.services.orders import credit_total, load_orders
-from desktop_his.services.permissions import Action, Actor, require
+from desktop_his.services.permissions import Action, Actor, require, require_any
 
 STATUS_LABELS = {VisitStatus.REGISTERED: "未取号", VisitStatus.CHECKED_IN: "候诊", VisitStatus.CALLED: "就诊中",
                  VisitStatus.SEEN: "已就诊", VisitStatus.CANCELLED: "已退号", VisitStatus.NO_SHOW: "爽约"}

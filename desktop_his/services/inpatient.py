@@ -71,8 +71,7 @@ from desktop_his.services.models import (
     Patient,
     Staff,
 )
-from desktop_his.services.order_types import require_any
-from desktop_his.services.permissions import Action, Actor, require
+from desktop_his.services.permissions import Action, Actor, require, require_any
 
 __all__ = [  # the service and every shape its callers handle
     "InpatientService", "allocate_refunds", "CHANNEL_ORDER", "BALANCE_INSUFFICIENT", "Account", "AdmissionView",

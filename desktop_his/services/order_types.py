@@ -17,7 +17,7 @@ from desktop_his.services.enums import CatalogKind, FeeStatus, OrderKind, OrderS
 from desktop_his.services.errors import ValidationError
 from desktop_his.services.models import MedicalOrder, OrderItem
 from desktop_his.services.money import MAX_AMOUNT_FEN
-from desktop_his.services.permissions import Action, Actor, allowed, require
+from desktop_his.services.permissions import Action
 
 MAX_QUANTITY = 9999
 MAX_ITEMS = 100
@@ -126,7 +126,7 @@ class OrderView:
 
 
 @dataclass(frozen=True)
-class LockRequest:
+class OrderLockRequest:
     """Everything the 信用就医 lock of one submitted order needs (SPEC §2 锁定)."""
 
     order_id: int
@@ -144,7 +144,7 @@ class LockRequest:
 @dataclass(frozen=True)
 class SubmittedOrder:
     order: OrderView
-    lock_request: LockRequest | None  # set on a credit visit: the lock to attach
+    lock_request: OrderLockRequest | None  # set on a credit visit: the lock to attach
 
 
 class MoneyUndo(StrEnum):
@@ -197,12 +197,6 @@ class CreditTotal:
     @property
     def text(self) -> str:
         return texts.credit_total_text(self.total_fen)
-
-
-def require_any(actor: Actor, *actions: Action) -> None:
-    """Pass when one of ``actions`` is allowed; otherwise raise the first one's PermissionDenied."""
-    if not any(allowed(actor.roles, a) for a in actions):
-        require(actor, actions[0])
 
 
 def order_view(order: MedicalOrder | Row, items: Sequence[OrderItem | Row] | None = None) -> OrderView:

@@ -11,7 +11,7 @@ Where its money stands (``fee_status``, moved only by :func:`move_fee_status`):
 
 The bank side (journaled lock, cancel, refund) is another module's: :meth:`OrderService.submit` and
 :meth:`OrderService.revoke` change the order and hand an ``attach`` callback the session and the result
-(:class:`SubmittedOrder` with its :class:`LockRequest`, :class:`RevokedOrder` with its :class:`MoneyUndo`)
+(:class:`SubmittedOrder` with its :class:`OrderLockRequest`, :class:`RevokedOrder` with its :class:`MoneyUndo`)
 *inside the same transaction*, so the bank operation is journaled atomically with the order change; the
 outcome comes back through :func:`move_fee_status`. Orders a crash left without their bank operation are
 found by :func:`orders_awaiting_bank`. Money paid at a window that must go back (revoked, or executed short)
@@ -61,10 +61,10 @@ from desktop_his.services.order_types import (  # noqa: F401 - re-exported: impo
     CatalogHit,
     CreditTotal,
     ExecutedOrder,
-    LockRequest,
     MoneyUndo,
     OrderItemView,
     OrderLine,
+    OrderLockRequest,
     OrderView,
     RevokedOrder,
     SubmittedOrder,
@@ -73,9 +73,8 @@ from desktop_his.services.order_types import (  # noqa: F401 - re-exported: impo
     line_amount,
     normalise_usage,
     order_view,
-    require_any,
 )
-from desktop_his.services.permissions import Action, Actor, require
+from desktop_his.services.permissions import Action, Actor, require, require_any
 
 SubmitHook = Callable[[Session, SubmittedOrder], None]
 RevokeHook = Callable[[Session, RevokedOrder], None]
@@ -207,7 +206,7 @@ def submit(s: Session, actor: Actor, order_id: int, now: datetime) -> SubmittedO
     publish_order(s, order, unpaid=order.fee_status == FeeStatus.UNPAID)
     lock = None
     if order.credit:
-        lock = LockRequest(order.id, order.order_no, "vaccine" if order.kind == OrderKind.VACCINE else "order",
+        lock = OrderLockRequest(order.id, order.order_no, "vaccine" if order.kind == OrderKind.VACCINE else "order",
                            order.patient_id, visit.id, visit.visit_no, visit.agreement_no or "",
                            visit.family_pay, order.total_fen, now.date())
     return SubmittedOrder(order_view(order), lock)

@@ -154,3 +154,9 @@ def require(actor: Actor, action: Action) -> None:
     if not allowed(actor.roles, action):
         roles = "、".join(ROLE_LABELS[r] for r in sorted(actor.roles)) or "无角色"
         raise PermissionDenied(f"当前账号（{roles}）无权执行“{ACTION_LABELS[action]}”", code=str(action))
+
+
+def require_any(actor: Actor, *actions: Action) -> None:
+    """Pass when one of ``actions`` is allowed; otherwise raise the first one's PermissionDenied."""
+    if not any(allowed(actor.roles, a) for a in actions):
+        require(actor, actions[0])
