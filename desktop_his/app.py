@@ -39,20 +39,9 @@ class Backend:
         self.hospital_name = hospital_name
 
 
-def _start_bank(settings: Settings) -> Any:
-    """Demo mode (no ``bank_url``): start the in-process bank sandbox and return its ``RunningSandbox``
-    (``.url``, ``.stop()``); with a real bank configured: nothing to start.
-
-    The bank sandbox package is built on another branch; the lead wires
-    ``bank_sandbox.start_background(db_path, host="127.0.0.1", port=0, demo=True)`` in here when it lands.
-    Until then the app runs without a bank: nothing in this version calls one.
-    """
-    return None
-
-
 def open_backend(settings: Settings) -> Backend:
     """Worker thread: database, migrations, demo seed, bank, services. Heavy imports happen here."""
-    from desktop_his.services.container import build_services, prepare_database
+    from desktop_his.services.container import build_services, connect_bank, prepare_database
 
     started = time.perf_counter()
     services = build_services(settings)
@@ -60,9 +49,7 @@ def open_backend(settings: Settings) -> Backend:
         report = prepare_database(services)
         if report is not None:
             log.info("demo data seeded: %s", report.created)
-        sandbox = _start_bank(settings)
-        if sandbox is not None:
-            services.closers.append(sandbox.stop)
+        connect_bank(services)
         name = services.hospital.hospital_name()
     except BaseException:
         services.close()

@@ -168,3 +168,36 @@ def sqlite_services(sqlite_db: Database, clock: ManualClock, tmp_path) -> Iterat
     built = make_services(sqlite_db, clock, tmp_path)
     yield built
     built.close()
+
+
+# ------------------------------------------------------------------------------ services with the bank
+
+
+@pytest.fixture
+def bank_sandbox_running(tmp_path):  # noqa: ANN001, ANN201
+    """A demo-seeded bank sandbox on a loopback port, its simulated clock at the ``clock`` fixture's T0."""
+    from tests.services.bank.helpers import running_sandbox
+
+    with running_sandbox(tmp_path / "bank.sqlite3") as sandbox:
+        yield sandbox
+
+
+def connect_test_bank(services: Services, sandbox) -> Services:  # noqa: ANN001
+    from desktop_his.services.container import connect_bank
+
+    connect_bank(services, base_url=sandbox.url, resolver_interval=None)
+    services.sandbox = sandbox  # tests reach the sandbox's admin API (clock, faults, ledger) through it
+    return services
+
+
+@pytest.fixture
+def bank_services(services: Services, bank_sandbox_running) -> Services:  # noqa: ANN001
+    """Every service on a fresh database (SQLite and PostgreSQL), connected to a bank sandbox; no resolver
+    thread (tests call ``services.bank.resolve_pending()`` themselves)."""
+    return connect_test_bank(services, bank_sandbox_running)
+
+
+@pytest.fixture
+def sqlite_bank_services(sqlite_services: Services, bank_sandbox_running) -> Services:  # noqa: ANN001
+    """As ``bank_services`` on SQLite only (GUI tests)."""
+    return connect_test_bank(sqlite_services, bank_sandbox_running)

@@ -268,3 +268,29 @@ def make_hospital(s: Session, day: date) -> Hospital:
                                   unit="支"),
         day=day,
     )
+
+
+# The people of docs/demo-data.md, as the bank sandbox knows them (name, sex, birth, resident ID).
+DEMO_PEOPLE = {
+    "张伟": ("M", date(1985, 3, 12), "510104198503121232"),  # holder ¥5,000, XYDEMO000001
+    "李娜": ("F", date(1987, 7, 21), "510104198707212347"),  # 亲情付 member of 张伟
+    "张小明": ("M", date(2018, 6, 15), "510104201806150510"),  # 亲情付 member of 张伟, child
+    "王芳": ("F", date(1990, 1, 5), "510105199001052020"),  # holder, low credit ¥30
+    "刘洋": ("M", date(1978, 11, 30), "510106197811301014"),  # not signed
+    "陈静": ("F", date(1965, 5, 18), "510107196505182020"),  # holder ¥20,000
+    "孙丽": ("F", date(1980, 9, 9), "510112198009092042"),  # holder ¥50,000
+    "吴敏": ("F", date(2001, 6, 6), "510104200106064027"),  # terminated
+}
+
+
+def make_demo_patient(s: Session, name: str) -> Patient:
+    """A patient the bank sandbox's demo data knows (so sign-status queries answer for real)."""
+    sex, birth, number = DEMO_PEOPLE[name]
+    existing = s.query(Patient).filter_by(id_type="01", id_number=number).one_or_none()
+    if existing is not None:
+        return existing
+    patient = Patient(name=name, pinyin=pinyin.initials(name), id_type="01", id_number=number, sex=sex,
+                      birth_date=birth, phone="13800000000", created_at=datetime(2026, 11, 1, 8))
+    s.add(patient)
+    s.flush()
+    return patient

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 
@@ -25,8 +26,16 @@ from desktop_his.services.auth import AuthService
 from desktop_his.services.clock import Clock, SystemClock
 from desktop_his.services.config import Settings
 from desktop_his.services.demo import DemoReport, seed_demo
+from desktop_his.services.errors import HisError
 from desktop_his.services.live_hub import ChangeFeed
+from desktop_his.services.notifications import NotificationService
 from desktop_his.services.permissions import Actor
+
+if TYPE_CHECKING:
+    from bank_sandbox import RunningSandbox
+    from desktop_his.services.bank import BankGateway
+    from desktop_his.services.credit import CreditService
+    from desktop_his.services.refunds import RefundQueue
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +52,14 @@ class Services:
     scheduling: SchedulingService  # weekly schedules, slot generation, slot overview
     catalog: CatalogAdminService  # the price list
     hospital: HospitalSettingsService  # hospital name, registration rules, this PC's bank connection
-    # Later: bank gateway, registration, orders, immunization, inpatient, deduction, refunds, reconciliation …
+    notifications: NotificationService  # department inboxes (该居民退款失败 …)
+    # The bank side, set by connect_bank() (None until then: tests without a bank, the CLI's offline commands).
+    bank: BankGateway | None = None  # the journaled 信用就医 gateway
+    credit: CreditService | None = None  # confirm → lock, order locks, cancel/refund per table 1
+    refunds: RefundQueue | None = None  # the DCBS0004PL0974 refund queue
+    sandbox: RunningSandbox | None = None  # demo mode: the in-process bank sandbox
+    bank_problem: str = ""  # why the bank side is not connected (shown by the views that need it)
+    # Later: registration, orders, immunization, inpatient, deduction, reconciliation …
     closers: list[Callable[[], None]] = field(default_factory=list)  # run by close(), last added first
 
     @property
@@ -74,7 +90,42 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: dbmod.
         scheduling=SchedulingService(db, clock),
         catalog=CatalogAdminService(db, clock),
         hospital=HospitalSettingsService(db, clock, settings, config_path=config_path),
+        notifications=NotificationService(db, clock),
     )
+
+
+def connect_bank(services: Services, *, base_url: str | None = None, resolver_interval: float | None = 30.0) -> None:
+    """Connect the 信用就医 side: in demo mode start the in-process bank sandbox (its state in the data
+    folder), build the gateway, register every workflow's outcome handler, then start the resolver, whose
+    first pass resolves whatever an earlier run left open. ``base_url`` overrides the bank's address (tests);
+    ``resolver_interval=None`` starts no resolver thread (tests drive ``resolve_pending`` themselves)."""
+    from desktop_his.services.bank import ResolverThread, build_gateway
+    from desktop_his.services.credit import CreditService
+    from desktop_his.services.refunds import RefundQueue
+
+    settings = services.settings
+    if base_url is None and settings.demo_mode:
+        import bank_sandbox
+
+        services.sandbox = bank_sandbox.start_background(settings.data_dir / "bank_sandbox.sqlite3", demo=True)
+        services.closers.append(services.sandbox.stop)
+        base_url = services.sandbox.url
+    try:
+        gateway = build_gateway(settings, services.db, services.clock, base_url=base_url)
+    except HisError as exc:  # e.g. no merchant key in the keyring yet: the administrator must still log in
+        services.bank_problem = exc.message
+        log.warning("bank not connected: %s", exc.message)
+        return
+    services.closers.append(gateway.close)
+    services.bank = gateway
+    services.credit = CreditService(services.db, services.clock, gateway)
+    services.refunds = RefundQueue(services.db, services.clock, gateway)
+    for register in (services.credit.register_handlers,):
+        register()
+    if resolver_interval is not None:
+        resolver = ResolverThread(gateway, interval=resolver_interval)
+        resolver.start()
+        services.closers.append(resolver.stop)
 
 
 def prepare_database(services: Services, *, migrate: bool = True) -> DemoReport | None:

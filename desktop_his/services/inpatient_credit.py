@@ -27,8 +27,8 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from desktop_his.services import audit, live, numbers, texts
-from desktop_his.services.enums import AdmissionStatus, Channel, NotificationKind, RefundMethod, RefundStatus
+from desktop_his.services import audit, numbers
+from desktop_his.services.enums import AdmissionStatus, Channel, RefundMethod, RefundStatus
 from desktop_his.services.errors import Conflict, NotFound, ValidationError
 from desktop_his.services.inpatient_account import get_admission, payment_lines
 from desktop_his.services.inpatient_charges import publish
@@ -45,13 +45,13 @@ from desktop_his.services.models import (
     Admission,
     CreditConsent,
     DischargeSettlement,
-    Notification,
     Patient,
     Payment,
     Refund,
     RefundAttempt,
 )
 from desktop_his.services.money import MAX_AMOUNT_FEN, format_fen
+from desktop_his.services.notifications import notify_refund_failed
 from desktop_his.services.permissions import Actor
 
 # ---------------------------------------------------------------------------------------- shapes
@@ -360,20 +360,3 @@ def _attempt(s: Session, actor: Actor, refund: Refund, outcome: CreditRefundOutc
         refund.last_error_code, refund.last_error_message = (code or "")[:30] or None, (message or "")[:200] or None
     s.add(RefundAttempt(refund_id=refund.id, at=now, outcome=outcome.value, code=code, message=(message or "")[:200]
                         or None, by=actor.username))
-
-
-def notify_refund_failed(s: Session, refund: Refund, now: datetime) -> Notification:
-    """SPEC §4: every refund failure tells the department that asked for it — 该居民退款失败, with the
-    patient, the amount and the date."""
-    patient = s.get(Patient, refund.patient_id)
-    admission = s.get(Admission, refund.admission_id) if refund.admission_id else None
-    where = f"（住院号 {admission.admission_no}）" if admission else ""
-    body = (f"{patient.name if patient else ''}{where}出院结算“信用就医”退款{format_fen(refund.amount_fen, symbol=True)}，"
-            f"{refund.created_at:%Y-%m-%d}提交，退款单号{refund.refund_no}。银行返回：{refund.last_error_code or ''} "
-            f"{refund.last_error_message or '医药机构退款可用余额不足'}。已进入退款队列，每日按提交顺序自动重试直至成功。")
-    notice = Notification(department_id=refund.department_id, kind=NotificationKind.REFUND_FAILED.value,
-                          title=texts.REFUND_FAILED_NOTICE, body=body, patient_id=refund.patient_id,
-                          amount_fen=refund.amount_fen, refund_id=refund.id, created_at=now)
-    s.add(notice)
-    live.publish(s, f"notifications:{refund.department_id}" if refund.department_id else "notifications:all")
-    return notice

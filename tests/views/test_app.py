@@ -70,3 +70,13 @@ def test_excepthook_logs_and_shows(qtbot, msgs, caplog) -> None:  # noqa: ANN001
     assert "uncaught exception" in caplog.text
     [text] = msgs.texts("crash")
     assert "已记录到日志" in text
+
+
+def test_real_bank_without_keys_starts_and_says_why(tmp_path) -> None:  # noqa: ANN001
+    backend = app.open_backend(settings(tmp_path, bank_url="https://bank.example.com"))
+    try:
+        assert backend.services.bank is None and backend.services.credit is None
+        assert "密钥" in backend.services.bank_problem
+    finally:
+        backend.services.close()
+        backend.services.db.dispose()
