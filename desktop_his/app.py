@@ -99,6 +99,10 @@ class AppController:
 
     def _backend_ready(self, backend: Backend) -> None:
         self.backend = backend
+        if os.environ.get(PROBE_ENV) == "backend":  # packaging smoke test: the whole start-up worked
+            print(f"BACKEND_READY bank={'yes' if backend.services.bank else 'no'} "
+                  f"login={'yes' if self.login.isVisible() else 'no'}", flush=True)
+            os._exit(0)
         self.login.set_backend(backend.services, hospital_name=backend.hospital_name)
         if not backend.services.demo_mode and not _has_staff(backend.services):
             self.login.set_status("尚无任何账号：请先用 desktop-his-cli staff add 创建管理员")
@@ -106,6 +110,9 @@ class AppController:
     def _backend_failed(self, error: BaseException) -> None:
         text = error.message if isinstance(error, HisError) else f"{type(error).__name__}: {error}"
         log.error("backend start failed", exc_info=(type(error), error, error.__traceback__))
+        if os.environ.get(PROBE_ENV) == "backend":
+            print(f"BACKEND_FAILED {text}", flush=True)
+            os._exit(1)
         self.login.set_backend_error(f"无法打开数据库：{text}\n请检查数据库设置或网络后点“重试”。")
 
     def _logged_in(self, result: Any) -> None:
@@ -225,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     threading.excepthook = _thread_excepthook
     app = make_application(argv)
     controller = AppController(settings)
-    if os.environ.get(PROBE_ENV):
+    if os.environ.get(PROBE_ENV) == "1":
         controller.login.first_shown.connect(_probe_and_exit)
     controller.start()
     code = app.exec()
