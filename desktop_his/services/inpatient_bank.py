@@ -42,16 +42,18 @@ from desktop_his.services.bank.protocol import message_for
 from desktop_his.services.clock import Clock
 from desktop_his.services.credit_returns import QUEUED_MESSAGE
 from desktop_his.services.db import Database
-from desktop_his.services.enums import BankOp
+from desktop_his.services.enums import BankOp, RefundStatus
 from desktop_his.services.errors import BankError, BankOutcomeUnknown, NotFound
 from desktop_his.services.inpatient import InpatientService
 from desktop_his.services.inpatient_account import get_admission
 from desktop_his.services.inpatient_credit import CreditPaymentRequest, CreditRefundRequest
 from desktop_his.services.models import BankJournal, Patient, Payment, Refund
 from desktop_his.services.money import format_fen
+from desktop_his.services.notifications import notify_refund_failed
 from desktop_his.services.permissions import Action, Actor, require_any
 
 PAY, REFUND = "inpatient_pay", "inpatient_refund"
+_OPEN = (RefundStatus.PENDING.value, RefundStatus.QUEUED.value)
 PENDING_MESSAGE = "“信用就医”银行处理中，结果确认后自动更新，请稍候（不要重复缴费）"
 
 
@@ -111,11 +113,18 @@ def refund_handler(clock: Clock):  # noqa: ANN201 - a journal Handler
         if outcome.ok:
             kind = seams.CreditRefundOutcome.SUCCESS
         elif outcome.code == Code.REFUND_BALANCE_SHORT:
-            kind = seams.CreditRefundOutcome.QUEUED
+            kind = seams.CreditRefundOutcome.QUEUED  # the core notifies the department (该居民退款失败)
         else:
             kind = seams.CreditRefundOutcome.FAILED
-        seams.record_refund_outcome(s, _bank_actor(entry), entry.refund_id, kind, clock.now(), code=outcome.code,
-                                    message=outcome.message or message_for(outcome.code), bank_serial=outcome.serial)
+        was_open = s.execute(select(Refund.status).where(Refund.id == entry.refund_id)).scalar_one() in _OPEN
+        now = clock.now()
+        refund = seams.record_refund_outcome(s, _bank_actor(entry), entry.refund_id, kind, now, code=outcome.code,
+                                             message=outcome.message or message_for(outcome.code),
+                                             bank_serial=outcome.serial)
+        if kind is seams.CreditRefundOutcome.FAILED and was_open:
+            # SPEC §4: every refund failure tells the department that asked for it — also one the desk is no
+            # longer watching (a queued refund whose retry is refused for another reason).
+            notify_refund_failed(s, refund, now)
     return on_refund
 
 

@@ -235,6 +235,11 @@ def test_a_refused_refund_releases_the_line_for_a_new_try(desk: Desk) -> None:
     assert failed.state == RefundStatus.FAILED and "未成功" in failed.message
     [line] = desk.svc.credit_refund_lines(desk.clerk, settlement_id)
     assert line.remaining_fen == 60_000  # the reservation was released
+    with desk.services.db.reader() as s:  # every refund failure tells the department
+        [notice] = s.execute(select(Notification)).scalars().all()
+        assert (notice.title, notice.department_id, notice.refund_id) == (texts.REFUND_FAILED_NOTICE, desk.office_id,
+                                                                          failed.refund_id)
+        assert "请联系财务处理" in notice.body
     again = desk.bank.refund_line(desk.clerk, settlement_id, line.line_no)
     assert again.state == RefundStatus.SUCCESS and again.refund_no != failed.refund_no
     assert desk.svc.complete_settlement(desk.clerk, settlement_id).status == "done"

@@ -72,7 +72,8 @@ class AccountPanel(QWidget):
                                     ("refunds", "退款记录", REFUND_COLUMNS), ("channels", "渠道汇总", CHANNEL_COLUMNS)):
             model = RecordTableModel(columns, muted=_muted, parent=self)
             self.models[key] = model
-            self.tabs.addTab(table(f"account_{key}", model, self), title)
+            money_last = key in ("days", "categories", "charges", "channels")
+            self.tabs.addTab(table(f"account_{key}", model, self, stretch=not money_last), title)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for widget in (self.header, self.consent, self.summary):

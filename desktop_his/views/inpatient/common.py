@@ -27,7 +27,10 @@ def yuan(fen: int) -> str:
     return format_fen(fen, symbol=True)
 
 
-def table(name: str, model: QAbstractItemModel, parent: QWidget | None = None, *, sortable: bool = False) -> QTableView:
+def table(name: str, model: QAbstractItemModel, parent: QWidget | None = None, *, sortable: bool = False,
+          stretch: bool = True) -> QTableView:
+    """A read-only row-selecting table; ``stretch=False`` when the last column is an amount (a right-aligned
+    figure at the far edge of a wide column is hard to read against its row)."""
     view = QTableView(parent)
     view.setObjectName(name)
     view.setModel(model)
@@ -37,7 +40,7 @@ def table(name: str, model: QAbstractItemModel, parent: QWidget | None = None, *
     view.setAlternatingRowColors(True)
     view.verticalHeader().hide()
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    view.horizontalHeader().setStretchLastSection(True)
+    view.horizontalHeader().setStretchLastSection(stretch)
     if sortable:
         view.setSortingEnabled(True)
         view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)

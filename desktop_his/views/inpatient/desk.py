@@ -21,7 +21,7 @@ from desktop_his.views.inpatient.account_panel import AccountPanel
 from desktop_his.views.inpatient.admit_dialog import AdmitDialog
 from desktop_his.views.inpatient.common import OK_STYLE, label, table, yuan
 from desktop_his.views.inpatient.credit_flow import CreditPayFlow
-from desktop_his.views.inpatient.payment_dialog import PaymentDialog
+from desktop_his.views.inpatient.deposit_dialog import DepositDialog
 from desktop_his.views.inpatient.settlement_dialog import SettlementDialog
 
 if TYPE_CHECKING:
@@ -29,11 +29,10 @@ if TYPE_CHECKING:
     from desktop_his.services.inpatient import AdmissionView, BedChargeRun, PaymentLine
     from desktop_his.services.permissions import Actor
 
-ADMISSION_COLUMNS = [
+ADMISSION_COLUMNS = [  # department and doctor are in the account header (and found by the filter)
     Column("病区", lambda a: a.ward), Column("床号", lambda a: a.bed), Column("姓名", lambda a: a.patient_name),
-    Column("住院号", lambda a: a.admission_no), Column("科室", lambda a: a.department_name),
-    Column("主治医生", lambda a: a.doctor_name), Column("入院", lambda a: f"{a.admitted_at:%m-%d}",
-                                                     sort=lambda a: a.admitted_at),
+    Column("住院号", lambda a: a.admission_no),
+    Column("入院", lambda a: f"{a.admitted_at:%m-%d}", sort=lambda a: a.admitted_at),
     Column("状态", lambda a: a.status_label),
 ]
 
@@ -45,7 +44,7 @@ class AdmissionDesk(QWidget):
         self.services, self.actor = services, actor
         self.current: AdmissionView | None = None
         self.admit_dialog: AdmitDialog | None = None
-        self.payment_dialog: PaymentDialog | None = None
+        self.deposit_dialog: DepositDialog | None = None
         self.settlement_dialog: SettlementDialog | None = None
         self.credit_flow: CreditPayFlow | None = None
         self.model = RecordTableModel(ADMISSION_COLUMNS, search=_search_text,
@@ -91,6 +90,7 @@ class AdmissionDesk(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([460, 640])
         layout = QVBoxLayout(self)
         layout.addLayout(toolbar)
         layout.addWidget(splitter, 1)
@@ -219,12 +219,12 @@ class AdmissionDesk(QWidget):
         def submit(channel: str, amount: int, reference: str, cash: int | None) -> PaymentLine:
             return inpatient.take_deposit(actor, admission.id, channel, amount, reference, cash)
 
-        if self.payment_dialog is not None:
-            self.payment_dialog.deleteLater()
-        self.payment_dialog = PaymentDialog(f"收取预交金 — {admission.patient_name}", submit, amount_fen=amount_fen,
+        if self.deposit_dialog is not None:
+            self.deposit_dialog.deleteLater()
+        self.deposit_dialog = DepositDialog(f"收取预交金 — {admission.patient_name}", submit, amount_fen=amount_fen,
                                             note=f"住院号 {admission.admission_no}", parent=self)
-        self.payment_dialog.paid.connect(self._deposit_taken)
-        self.payment_dialog.open()
+        self.deposit_dialog.paid.connect(self._deposit_taken)
+        self.deposit_dialog.open()
 
     def _deposit_taken(self, payment: PaymentLine) -> None:
         self.message.setText(f"已收预交金 {yuan(payment.amount_fen)}（{payment.channel_label}，缴费单 "

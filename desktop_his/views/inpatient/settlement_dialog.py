@@ -36,7 +36,7 @@ from desktop_his.views.inpatient.common import (
 )
 from desktop_his.views.inpatient.common import table as make_table
 from desktop_his.views.inpatient.credit_flow import CreditPayFlow
-from desktop_his.views.inpatient.payment_dialog import PaymentDialog
+from desktop_his.views.inpatient.deposit_dialog import DepositDialog
 
 if TYPE_CHECKING:
     from desktop_his.printing import PrintResult
@@ -75,7 +75,7 @@ class SettlementDialog(QDialog):
         self.plan: SettlementPlan | None = None
         self.statement: Statement | None = None
         self.credit_flow: CreditPayFlow | None = None
-        self.payment_dialog: PaymentDialog | None = None
+        self.deposit_dialog: DepositDialog | None = None
         self.print_result: PrintResult | None = None
         self._build()
         self.live = LiveSignal(services.feed, [f"inpatient:admission:{admission.id}"], self)
@@ -93,7 +93,7 @@ class SettlementDialog(QDialog):
         self.lines_table = make_table("settlement_lines", self.lines, self)
         self.channels = RecordTableModel(CHANNEL_COLUMNS, parent=self)
         self.plan_channels = RecordTableModel(PLAN_CHANNEL_COLUMNS, parent=self)
-        self.channels_table = make_table("settlement_channels", self.plan_channels, self)
+        self.channels_table = make_table("settlement_channels", self.plan_channels, self, stretch=False)
         self.channels_table.setMaximumHeight(170)
         self.start_button = self._button("确认出院结算", "settlement_start", self.start)
         self.reference = QLineEdit()
@@ -312,11 +312,11 @@ class SettlementDialog(QDialog):
         def submit(chan: str, amount: int, reference: str, cash: int | None) -> Any:
             return inpatient.collect_shortfall(actor, sid, chan, amount, reference, cash)
 
-        self.payment_dialog = PaymentDialog("出院结算补缴", submit, amount_fen=left,
+        self.deposit_dialog = DepositDialog("出院结算补缴", submit, amount_fen=left,
                                             note=f"尚需补缴 {yuan(left)}", parent=self)
-        self.payment_dialog.set_channel(channel)
-        self.payment_dialog.paid.connect(lambda _view: self.reload())
-        self.payment_dialog.open()
+        self.deposit_dialog.set_channel(channel)
+        self.deposit_dialog.paid.connect(lambda _view: self.reload())
+        self.deposit_dialog.open()
 
     def complete(self) -> None:
         sid = self.settlement_id

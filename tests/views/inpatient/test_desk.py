@@ -81,8 +81,9 @@ def test_deposit_by_another_channel_and_bed_charges(qtbot, desk: AdmissionDesk, 
     desk.bed_button.click()
     wait_ops(qtbot)
     assert desk.message.text() == "已计床位费 1 天，合计 ¥60.00"
+    assert "inpatient.bed_charged" in world.audit_actions()
     desk.deposit_button.click()
-    dialog = desk.payment_dialog
+    dialog = desk.deposit_dialog
     dialog.set_channel("wechat")
     type_text(dialog.amount, "2000")
     type_text(dialog.reference, "12345")  # not a WeChat code: refused at the field
@@ -93,6 +94,7 @@ def test_deposit_by_another_channel_and_bed_charges(qtbot, desk: AdmissionDesk, 
     dialog.save_button.click()
     wait_ops(qtbot)
     assert not dialog.isVisible() and "¥2,000.00" in desk.message.text()
+    assert "inpatient.deposit_taken" in world.audit_actions()
     account = desk.account.account
     assert (account.total_cost_fen, account.deposited_fen, account.balance_fen) == (6000, 200_000, 194_000)
     assert "余额 ¥1,940.00" in desk.account.summary.text()
@@ -200,7 +202,7 @@ def test_not_enough_credit_offers_another_channel(qtbot, desk: AdmissionDesk, wo
     assert any("其他方式" in t for t in msgs.texts("confirm"))
     with world.services.db.reader() as s:
         assert s.execute(select(Payment)).first() is None and s.execute(select(BankJournal)).first() is None
-    dialog = desk.payment_dialog
+    dialog = desk.deposit_dialog
     assert dialog.isVisible() and dialog.amount.fen() == 50_000  # the same amount, another channel
     type_text(dialog.cash, "500")
     assert dialog.change.text() == "找零 ¥0.00"

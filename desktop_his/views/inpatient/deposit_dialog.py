@@ -42,7 +42,7 @@ REFERENCE_HINTS = {
 }
 
 
-class PaymentDialog(QDialog):
+class DepositDialog(QDialog):
     """One payment by another channel; ``paid`` carries what ``submit`` returned."""
 
     paid = Signal(object)
@@ -50,44 +50,44 @@ class PaymentDialog(QDialog):
     def __init__(self, title: str, submit: Submit, *, amount_fen: int | None = None, note: str = "",
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("payment_dialog")
+        self.setObjectName("deposit_dialog")
         self.setWindowTitle(title)
         self._submit = submit
-        general = label("payment_form_error")
+        general = label("deposit_form_error")
         general.hide()
         self.errors = FieldErrors(self, general=general)
         self.channel = QComboBox()
-        self.channel.setObjectName("payment_channel")
+        self.channel.setObjectName("deposit_channel")
         for channel in Channel:
             if channel is not Channel.CREDIT:
                 self.channel.addItem(CHANNEL_LABELS[channel], channel.value)
         self.channel.currentIndexChanged.connect(self._channel_changed)
         self.amount = MoneyEdit()
-        self.amount.setObjectName("payment_amount")
+        self.amount.setObjectName("deposit_amount")
         self.amount.set_fen(amount_fen)
         self.amount.textChanged.connect(self._show_change)
         self.reference = QLineEdit()
-        self.reference.setObjectName("payment_reference")
+        self.reference.setObjectName("deposit_reference")
         self.reference_label = QLabel()
         self.cash = MoneyEdit()
-        self.cash.setObjectName("payment_cash_received")
+        self.cash.setObjectName("deposit_cash_received")
         self.cash.textChanged.connect(self._show_change)
         self.cash_label = QLabel("实收现金（元）")
-        self.change = label("payment_change")
+        self.change = label("deposit_change")
         form = QFormLayout()
         if note:
-            form.addRow(label("payment_note", note))
+            form.addRow(label("deposit_note", note))
         form.addRow("支付方式", self.errors.add("channel", self.channel))
         form.addRow("金额（元）", self.errors.add("amount_fen", self.amount))
         form.addRow(self.cash_label, self.errors.add("cash_received_fen", self.cash))
         form.addRow("", self.change)
         form.addRow(self.reference_label, self.errors.add("reference_no", self.reference))
         self.save_button = QPushButton("确认收款 (Enter)")
-        self.save_button.setObjectName("payment_save")
+        self.save_button.setObjectName("deposit_save")
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self.save)
         cancel = QPushButton("取消 (Esc)")
-        cancel.setObjectName("payment_cancel")
+        cancel.setObjectName("deposit_cancel")
         cancel.setAutoDefault(False)
         cancel.clicked.connect(self.reject)
         buttons = QHBoxLayout()
