@@ -40,8 +40,8 @@ if TYPE_CHECKING:
 class ConsentDialog(QDialog):
     received = Signal(object)  # ConsentView: the signed paper is in the file
 
-    def __init__(self, services: Services, actor: Actor, admission: AdmissionView,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, actor: Actor, admission: AdmissionView, *,
+                 printed: ConsentView | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("consent_dialog")
         self.setWindowTitle("“信用就医”书面确权")
@@ -53,6 +53,21 @@ class ConsentDialog(QDialog):
         self.errors = FieldErrors(self, general=general)
         self._build(general)
         self.resize(620, 420)
+        if printed is not None:
+            self._resume(printed)
+
+    def _resume(self, printed: ConsentView) -> None:
+        """A consent printed earlier (the patient took it to sign): confirm it now, or print anew."""
+        if printed.proxy_name:
+            self.proxy_box.setChecked(True)
+            self.proxy_name.setText(printed.proxy_name)
+            self.proxy_id_type.setCurrentIndex(self.proxy_id_type.findData(printed.proxy_id_type))
+            self.proxy_id_number.setPlaceholderText(f"{printed.proxy_id_number_masked}（已打印；修改代理人须重新打印）")
+        self.consent = printed  # after filling the form: filling it is not a change
+        self.received_button.setEnabled(True)
+        who = f"（代理人 {printed.proxy_name}）" if printed.proxy_name else ""
+        self.status.setText(f"确权书已于 {printed.printed_at:%m-%d %H:%M} 打印{who}，待签字。"
+                            "收到签字件后点击“已收到签字确权书”；需要时可重新打印。")
 
     def _build(self, general: QWidget) -> None:
         a = self.admission

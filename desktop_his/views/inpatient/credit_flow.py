@@ -102,8 +102,10 @@ class CreditPayFlow(QObject):
         self.consent_dialog: ConsentDialog | None = None
         self.amount_dialog: CreditAmountDialog | None = None
         self.result: CreditPayResult | None = None
+        self.running = False
 
     def start(self) -> None:
+        self.running = True
         credit = self.services.inpatient_credit
         if credit is None:
             problem = self.services.bank_problem or "银行未连接"
@@ -131,7 +133,9 @@ class CreditPayFlow(QObject):
         if any(c.received_at is not None for c in consents):
             self._ask_amount()
             return
-        self.consent_dialog = ConsentDialog(self.services, self.actor, self.admission, self.view)
+        printed = consents[-1] if consents and consents[-1].status == "printed" else None
+        self.consent_dialog = ConsentDialog(self.services, self.actor, self.admission, printed=printed,
+                                            parent=self.view)
         self.consent_dialog.received.connect(lambda _consent: self._ask_amount())
         self.consent_dialog.rejected.connect(lambda: self._finish(None))
         self.consent_dialog.open()
@@ -163,4 +167,5 @@ class CreditPayFlow(QObject):
         self._finish(result)
 
     def _finish(self, result: Any) -> None:
+        self.running = False
         self.finished.emit(result)

@@ -234,6 +234,10 @@ class AdmissionDesk(QWidget):
     def start_credit(self) -> None:
         if self.current is None:
             return
+        if self.credit_flow is not None:
+            if self.credit_flow.running:
+                return  # F7 pressed again while the sign query runs
+            self.credit_flow.deleteLater()
         self.credit_flow = CreditPayFlow(self.services, self.actor, self.current, purpose="deposit", parent=self)
         self.credit_flow.finished.connect(self._credit_done)
         self.credit_flow.start()

@@ -302,6 +302,10 @@ class SettlementDialog(QDialog):
             return
         channel, left = self.collect_channel.currentData(), st.remaining_collect_fen
         if channel == Channel.CREDIT:
+            if self.credit_flow is not None:
+                if self.credit_flow.running:
+                    return
+                self.credit_flow.deleteLater()
             self.credit_flow = CreditPayFlow(self.services, self.actor, self.admission, purpose="settlement",
                                              amount_fen=left, parent=self)
             self.credit_flow.finished.connect(lambda _result: self.reload())

@@ -220,3 +220,30 @@ def test_unsigned_patient_is_told_and_nothing_opens(qtbot, desk: AdmissionDesk, 
     wait_ops(qtbot)
     assert any("未签约" in t for t in msgs.texts("warning"))
     assert desk.credit_flow.consent_dialog is None and desk.credit_flow.amount_dialog is None
+
+
+def test_a_consent_printed_earlier_is_confirmed_when_the_signed_paper_comes_back(
+        qtbot, desk: AdmissionDesk, world: DeskWorld) -> None:  # noqa: ANN001
+    admission = world.admit("孙丽", "9")
+    pick(qtbot, desk, admission.id)
+    flow = start_credit(qtbot, desk)
+    flow.consent_dialog.proxy_box.setChecked(True)
+    type_text(flow.consent_dialog.proxy_name, "张伟")
+    type_text(flow.consent_dialog.proxy_id_number, DEMO_PEOPLE["张伟"][2])
+    flow.consent_dialog.print_button.click()
+    wait_ops(qtbot)
+    flow.consent_dialog.reject()  # the proxy takes the paper to the ward to sign
+    assert not flow.running
+    desk.credit_button.click()
+    desk.credit_button.click()  # pressed twice while the sign query runs: one flow
+    qtbot.waitUntil(lambda: desk.credit_flow.consent_dialog is not None, timeout=10_000)
+    wait_ops(qtbot)
+    consent = desk.credit_flow.consent_dialog
+    assert consent.received_button.isEnabled() and "待签字" in consent.status.text()
+    assert consent.proxy_box.isChecked() and consent.proxy_name.text() == "张伟"
+    consent.received_button.click()
+    wait_ops(qtbot)
+    assert desk.credit_flow.amount_dialog.isVisible()
+    [view] = world.services.inpatient.consents(world.clerk, admission.id)  # the same consent, not a new one
+    assert (view.proxy_name, view.status) == ("张伟", "received")
+    desk.credit_flow.amount_dialog.reject()

@@ -40,7 +40,7 @@ def test_desk_and_its_dialogs_have_the_documented_names(qtbot, desk) -> None:  #
     assert missing(view.admit_dialog, SECTIONS["AdmitDialog"]) == []
     view.open_deposit()
     assert missing(view.deposit_dialog, SECTIONS["DepositDialog"]) == []
-    consent = ConsentDialog(world.services, world.clerk, admission, view)
+    consent = ConsentDialog(world.services, world.clerk, admission, parent=view)
     assert missing(consent, SECTIONS["ConsentDialog"]) == []
     sign = SignStatus(True, "XYDEMO000008", "holder", None, 5_000_000, 5_000_000)
     amount = CreditAmountDialog(admission, sign, purpose="deposit", amount_fen=None, parent=view)
