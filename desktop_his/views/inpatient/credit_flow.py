@@ -57,8 +57,11 @@ class CreditAmountDialog(QDialog):
         self.amount = MoneyEdit()
         self.amount.setObjectName("credit_amount")
         self.amount.set_fen(amount_fen)
+        mark_row = QHBoxLayout()
+        mark_row.addWidget(mark)
+        mark_row.addStretch(1)
         form = QFormLayout()
-        form.addRow(mark)
+        form.addRow(mark_row)
         form.addRow(info)
         form.addRow(f"{what}金额（元）", self.errors.add("amount_fen", self.amount, "consent", "purpose"))
         self.pay_button = QPushButton("支付 (Enter)")
@@ -77,6 +80,7 @@ class CreditAmountDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(general)
         layout.addLayout(buttons)
+        self.setMinimumWidth(460)
         self.amount.setFocus()
 
     def submit(self) -> None:
