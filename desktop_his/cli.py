@@ -44,7 +44,8 @@ class Command:
 
 
 COMMANDS: list[Command] = []
-GROUP_HELP = {"db": "数据库结构", "demo": "演示数据", "staff": "人员账号", "audit": "审计日志", "slots": "号源"}
+GROUP_HELP = {"db": "数据库结构", "demo": "演示数据", "staff": "人员账号", "audit": "审计日志", "slots": "号源",
+              "inpatient": "住院"}
 
 
 def arg(*names: str, **kwargs: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -111,9 +112,12 @@ class CliContext:
         return Actor(None, f"cli:{getpass.getuser()}", "命令行管理", frozenset({Role.ADMIN}),
                      self.settings.workstation)
 
-    def job_actor(self, job: str) -> Any:
+    def job_actor(self, job: str, *roles: Any) -> Any:
+        """A scheduled job's actor: finance rights, or the ``roles`` of the desk the job works for."""
         from desktop_his.services.permissions import Actor
 
+        if roles:
+            return Actor.system(self.settings.workstation, job, roles=frozenset(roles))
         return Actor.system(self.settings.workstation, job)
 
     def out(self, text: str) -> None:
@@ -275,6 +279,32 @@ def audit_verify(ctx: CliContext, args: argparse.Namespace) -> int:
 def slots_generate(ctx: CliContext, args: argparse.Namespace) -> int:
     report = ctx.services.scheduling.generate_slots(ctx.actor, days=args.days)
     ctx.out(report.summary())
+    return EXIT_OK
+
+
+def _day(text: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{text}") from exc
+
+
+@command("inpatient", "bed-charges", help="计床位费：为在院患者补记截至某日（含）尚未计费的床日（可重复运行，适合每晚计划任务）",
+         args=[arg("--date", type=_day, help="计到哪一天，YYYY-MM-DD（默认昨天）")])
+def inpatient_bed_charges(ctx: CliContext, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from desktop_his.services.enums import Role
+    from desktop_his.services.money import format_fen
+
+    services = ctx.services
+    day = args.date or services.clock.today() - timedelta(days=1)
+    # The job does the admission desk's work, so it carries that desk's role (not the finance default).
+    run = services.inpatient.post_bed_charges(ctx.job_actor("bed-charges", Role.ADMISSION), day)
+    ctx.out(f"床位费计至 {day:%Y-%m-%d}：在院 {run.admissions} 人，新计 {run.days_posted} 个床日，"
+            f"合计 {format_fen(run.amount_fen, symbol=True)}")
     return EXIT_OK
 
 

@@ -119,3 +119,44 @@ def test_postgresql_through_the_url(run, pg_schema, monkeypatch) -> None:  # noq
     assert code == 0
     assert "pgadmin" in run("staff", "list")[1]
 
+
+
+def test_inpatient_bed_charges_job_runs_as_the_admission_desk(run, tmp_path) -> None:  # noqa: ANN001
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from desktop_his.services.clock import SystemClock
+    from desktop_his.services.enums import Role
+    from desktop_his.services.inpatient import InpatientService
+    from desktop_his.services.models import Department, Doctor, Patient, Staff
+    from desktop_his.services.permissions import Actor
+
+    run("db", "upgrade")
+    run("demo", "seed")
+    db = Database.from_url(f"sqlite:///{tmp_path / 'data' / 'his.sqlite3'}")
+    try:
+        with db.reader() as s:
+            patient = s.execute(select(Patient.id).where(Patient.name == "孙丽")).scalar_one()
+            dept = s.execute(select(Department.id).where(Department.name == "内科")).scalar_one()
+            doctor = s.execute(select(Doctor.id).where(Doctor.department_id == dept)).scalars().first()
+            clerk = s.execute(select(Staff.id).where(Staff.username == "admission1")).scalar_one()
+        actor = Actor(clerk, "admission1", "黄丽", frozenset({Role.ADMISSION}), "T")
+        InpatientService(db, SystemClock()).admit(actor, patient, department_id=dept, ward="内科病区", bed="1",
+                                                  doctor_id=doctor, diagnosis="肺炎", daily_bed_fen=6000)
+        today = date.today().isoformat()
+        code, out, _ = run("inpatient", "bed-charges", "--date", today)
+        assert code == 0 and "在院 1 人" in out and "新计 1 个床日" in out and "¥60.00" in out
+        code, out, _ = run("inpatient", "bed-charges", "--date", today)
+        assert code == 0 and "新计 0 个床日" in out  # never twice
+        code, out, _ = run("inpatient", "bed-charges")  # default: yesterday, before the admission
+        assert code == 0 and "新计 0 个床日" in out
+        with pytest.raises(SystemExit) as usage:
+            run("inpatient", "bed-charges", "--date", "tomorrow")
+        assert usage.value.code == cli.EXIT_USAGE
+        with db.reader() as s:
+            actors = s.execute(select(AuditRecord.actor).where(AuditRecord.action == "inpatient.bed_charged")
+                               ).scalars().all()
+            assert actors == ["system:bed-charges"]
+    finally:
+        db.dispose()

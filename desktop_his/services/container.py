@@ -27,14 +27,17 @@ from desktop_his.services.clock import Clock, SystemClock
 from desktop_his.services.config import Settings
 from desktop_his.services.demo import DemoReport, seed_demo
 from desktop_his.services.errors import HisError
+from desktop_his.services.inpatient import InpatientService
 from desktop_his.services.live_hub import ChangeFeed
 from desktop_his.services.notifications import NotificationService
+from desktop_his.services.patients import PatientService
 from desktop_his.services.permissions import Actor
 
 if TYPE_CHECKING:
     from bank_sandbox import RunningSandbox
     from desktop_his.services.bank import BankGateway
     from desktop_his.services.credit import CreditService
+    from desktop_his.services.inpatient_bank import InpatientCreditService
     from desktop_his.services.refunds import RefundQueue
 
 log = logging.getLogger(__name__)
@@ -53,10 +56,13 @@ class Services:
     catalog: CatalogAdminService  # the price list
     hospital: HospitalSettingsService  # hospital name, registration rules, this PC's bank connection
     notifications: NotificationService  # department inboxes (该居民退款失败 …)
+    patients: PatientService  # patient search and files
+    inpatient: InpatientService  # admission desk: admit, running account, deposits, consent, settlement
     # The bank side, set by connect_bank() (None until then: tests without a bank, the CLI's offline commands).
     bank: BankGateway | None = None  # the journaled 信用就医 gateway
     credit: CreditService | None = None  # confirm → lock, order locks, cancel/refund per table 1
     refunds: RefundQueue | None = None  # the DCBS0004PL0974 refund queue
+    inpatient_credit: InpatientCreditService | None = None  # admission desk: 信用就医 pay and refund
     sandbox: RunningSandbox | None = None  # demo mode: the in-process bank sandbox
     bank_problem: str = ""  # why the bank side is not connected (shown by the views that need it)
     # Later: registration, orders, immunization, inpatient, deduction, reconciliation …
@@ -91,6 +97,8 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: dbmod.
         catalog=CatalogAdminService(db, clock),
         hospital=HospitalSettingsService(db, clock, settings, config_path=config_path),
         notifications=NotificationService(db, clock),
+        patients=PatientService(db, clock),
+        inpatient=InpatientService(db, clock),
     )
 
 
@@ -101,6 +109,7 @@ def connect_bank(services: Services, *, base_url: str | None = None, resolver_in
     ``resolver_interval=None`` starts no resolver thread (tests drive ``resolve_pending`` themselves)."""
     from desktop_his.services.bank import ResolverThread, build_gateway
     from desktop_his.services.credit import CreditService
+    from desktop_his.services.inpatient_bank import InpatientCreditService
     from desktop_his.services.refunds import RefundQueue
 
     settings = services.settings
@@ -120,7 +129,8 @@ def connect_bank(services: Services, *, base_url: str | None = None, resolver_in
     services.bank = gateway
     services.credit = CreditService(services.db, services.clock, gateway)
     services.refunds = RefundQueue(services.db, services.clock, gateway)
-    for register in (services.credit.register_handlers,):
+    services.inpatient_credit = InpatientCreditService(services.db, services.clock, gateway, services.inpatient)
+    for register in (services.credit.register_handlers, services.inpatient_credit.register_handlers):
         register()
     if resolver_interval is not None:
         resolver = ResolverThread(gateway, interval=resolver_interval)

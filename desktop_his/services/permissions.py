@@ -137,9 +137,11 @@ class Actor:
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
-    def system(cls, workstation: str, job: str = "scheduler") -> Actor:
-        """A scheduled job (settle, refund retry, reconcile): finance rights, no interactive login."""
-        return cls(None, f"system:{job}", "系统任务", frozenset({Role.FINANCE}), workstation)
+    def system(cls, workstation: str, job: str = "scheduler", *,
+               roles: frozenset[Role] = frozenset({Role.FINANCE})) -> Actor:
+        """A scheduled job, no interactive login: finance rights (settle, refund retry, reconcile) unless the
+        job works for another desk and names that desk's role (the nightly bed-day run: ``Role.ADMISSION``)."""
+        return cls(None, f"system:{job}", "系统任务", frozenset(roles), workstation)
 
     def can(self, action: Action) -> bool:
         return allowed(self.roles, action)
