@@ -1,13 +1,22 @@
-"""The append-only, hash-chained audit log (SPEC §7).
+"""The append-only, hash-chained audit log (SPEC §7), one chain per workstation.
 
-Each record's hash covers the previous record's hash and the record's own canonical content, so editing,
-deleting or reordering any record breaks the chain from there on. The chain's tip is also kept in the single
-``audit_head`` row; updating that row inside the caller's transaction serialises appends from every PC
-(a row lock on PostgreSQL, the write lock on SQLite) so the chain never forks. Deleting the newest records is
-caught by comparing the last record with the head.
+Each record's hash covers the previous record's hash (in the same chain) and the record's own canonical
+content, so editing, deleting or reordering any record breaks its chain from there on. Every PC (workstation)
+appends to **its own chain**; the chain's tip is kept in that workstation's ``audit_head`` row, and updating
+that row inside the caller's transaction serialises appends of that workstation only, so windows on different
+PCs never wait for each other (a single hospital-wide head row made every registration in the hospital queue
+behind one row lock). Deleting the newest records of a chain is caught by comparing its last record with its
+head. Records written without a workstation (jobs, the command line) go to the hospital-wide chain ``""``,
+which also continues the single chain of databases from before per-workstation chains.
+
+Chains themselves are registered in a small hash chain of their own: when a workstation's chain is opened,
+its head row gets ``link_no`` (1, 2, …) and ``link_hash = SHA-256(previous link_hash ‖ chain name)``, and the
+hospital-wide head row keeps the registry's tip (``chains``, ``chains_hash``). Deleting a whole workstation's
+chain — its records and its head row — therefore still breaks verification, as it did with one chain.
 
 Call :func:`append` inside the same transaction as the change it records: the audit entry and the change
-commit together or not at all.
+commit together or not at all. Append as late in the transaction as convenient: the head row stays locked
+until the commit.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -27,8 +36,11 @@ from desktop_his.services.models import AuditHead, AuditRecord
 from desktop_his.services.permissions import Actor
 
 GENESIS = "0" * 64
-_HEAD_ID = 1
+HOSPITAL_CHAIN = ""  # jobs, the command line, and the records from before per-workstation chains
+CHAIN_LENGTH = 60
 
+_HEAD = AuditHead.__table__
+_RECORD = AuditRecord.__table__
 
 def _canonical(seq: int, at: datetime, actor_id: int | None, actor: str, workstation: str, action: str,
                entity: str, entity_id: str, detail: dict[str, Any]) -> bytes:
@@ -40,10 +52,19 @@ def _canonical(seq: int, at: datetime, actor_id: int | None, actor: str, worksta
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def record_hash(prev_hash: str, record: AuditRecord) -> str:
+def record_hash(prev_hash: str, record: Any) -> str:  # an AuditRecord or a row of audit_record
     body = _canonical(record.seq, record.at, record.actor_id, record.actor, record.workstation,
                       record.action, record.entity, record.entity_id, record.detail)
     return hashlib.sha256(prev_hash.encode() + body).hexdigest()
+
+
+def link_hash(prev_link: str, chain: str) -> str:
+    """The chain registry's link for ``chain`` (see the module docstring)."""
+    return hashlib.sha256(prev_link.encode() + chain.encode()).hexdigest()
+
+
+def chain_of(actor: Actor) -> str:
+    return (actor.workstation or "")[:CHAIN_LENGTH]
 
 
 def _normalise(detail: dict[str, Any] | None) -> dict[str, Any]:
@@ -51,33 +72,59 @@ def _normalise(detail: dict[str, Any] | None) -> dict[str, Any]:
     return json.loads(json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str))
 
 
-def _ensure_head(session: Session) -> None:
-    if session.get(AuditHead, _HEAD_ID) is None:
-        dialect = session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        session.execute(insert(AuditHead).values(id=_HEAD_ID, seq=0, hash=GENESIS).on_conflict_do_nothing())
+def _insert_ignore(session: Session):  # noqa: ANN202 - dialect's INSERT … ON CONFLICT
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _open_chain(session: Session, chain: str) -> None:
+    """Create ``chain``'s head row (and, for a workstation's chain, its registry link) if it is missing."""
+    ins = _insert_ignore(session)
+    session.execute(ins(_HEAD).values(chain=HOSPITAL_CHAIN, seq=0, hash=GENESIS, link_no=0, link_hash=GENESIS,
+                                      chains=0, chains_hash=GENESIS).on_conflict_do_nothing())
+    if chain == HOSPITAL_CHAIN:
+        return
+    # The hospital-wide row is locked first, then we look again: two first appends of one workstation
+    # racing each other register the chain once.
+    registry = session.execute(select(_HEAD.c.chains, _HEAD.c.chains_hash)
+                               .where(_HEAD.c.chain == HOSPITAL_CHAIN).with_for_update()).one()
+    if session.execute(select(_HEAD.c.chain).where(_HEAD.c.chain == chain)).first() is not None:
+        return
+    number, link = registry.chains + 1, link_hash(registry.chains_hash, chain)
+    session.execute(insert(_HEAD).values(chain=chain, seq=0, hash=GENESIS, link_no=number, link_hash=link,
+                                         chains=0, chains_hash=GENESIS))
+    session.execute(update(_HEAD).where(_HEAD.c.chain == HOSPITAL_CHAIN).values(chains=number, chains_hash=link))
+
+
+def _take_head(session: Session, chain: str) -> tuple[int, str]:
+    """Lock ``chain``'s head, move it one on, and return (the new record's seq, the previous hash)."""
+    stmt = (update(_HEAD).where(_HEAD.c.chain == chain).values(seq=_HEAD.c.seq + 1)
+            .returning(_HEAD.c.seq, _HEAD.c.hash))
+    row = session.execute(stmt).first()
+    if row is None:
+        _open_chain(session, chain)
+        row = session.execute(stmt).one()
+    return row[0], row[1]
 
 
 def append(session: Session, *, actor: Actor, action: str, at: datetime, entity: str = "",
            entity_id: object = "", detail: dict[str, Any] | None = None) -> AuditRecord:
-    """Append one record. ``action`` is a dotted name (``registration.credit_confirmed``, ``auth.login``)."""
-    _ensure_head(session)
-    # Taking the head row for update first serialises concurrent appenders.
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == _HEAD_ID).with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    """Append one record to the actor's workstation chain. ``action`` is a dotted name
+    (``registration.credit_confirmed``, ``auth.login``). Returns the record as written (not attached to the
+    session)."""
+    chain = chain_of(actor)
+    seq, prev = _take_head(session, chain)
     record = AuditRecord(
-        seq=head.seq + 1, at=at, actor_id=actor.staff_id, actor=actor.username,
+        chain=chain, seq=seq, at=at, actor_id=actor.staff_id, actor=actor.username,
         workstation=actor.workstation, action=action, entity=entity, entity_id=str(entity_id),
-        detail=_normalise(detail), prev_hash=head.hash, hash="",
+        detail=_normalise(detail), prev_hash=prev, hash="",
     )
-    record.hash = record_hash(head.hash, record)
-    session.add(record)
-    session.execute(
-        update(AuditHead).where(AuditHead.id == _HEAD_ID).values(seq=record.seq, hash=record.hash)
-    )
-    session.flush()
+    record.hash = record_hash(prev, record)
+    record.id = session.execute(
+        insert(_RECORD).values(chain=chain, seq=seq, at=at, actor_id=record.actor_id, actor=record.actor,
+                               workstation=record.workstation, action=action, entity=entity,
+                               entity_id=record.entity_id, detail=record.detail, prev_hash=prev, hash=record.hash)
+        .returning(_RECORD.c.id)).scalar_one()
+    session.execute(update(_HEAD).where(_HEAD.c.chain == chain).values(hash=record.hash))
     return record
 
 
@@ -87,28 +134,68 @@ class ChainCheck:
     records: int
     problem: str = ""
     bad_seq: int | None = None
+    chain: str = ""  # the workstation whose chain is broken ("" = the hospital-wide chain)
+    chains: int = 0
 
 
-def verify(session: Session, *, batch: int = 5000) -> ChainCheck:
-    """Walk the whole chain; report the first record whose content, order or link does not hold."""
+def _label(chain: str) -> str:
+    return f"［工作站 {chain}］" if chain else ""
+
+
+def _verify_chain(session: Session, chain: str, head: tuple[int, str] | None, batch: int) -> ChainCheck:
     prev_hash, expected_seq, count, last_id = GENESIS, 1, 0, 0
+    label = _label(chain)
     while True:
         rows = session.execute(
-            select(AuditRecord).where(AuditRecord.id > last_id).order_by(AuditRecord.id).limit(batch)
-        ).scalars().all()
+            select(_RECORD).where(_RECORD.c.chain == chain, _RECORD.c.id > last_id)
+            .order_by(_RECORD.c.id).limit(batch)
+        ).all()
         if not rows:
             break
         for rec in rows:
             if rec.seq != expected_seq:
-                return ChainCheck(False, count, f"序号不连续：应为 {expected_seq}，实为 {rec.seq}（记录被删除或插入）",
-                                  expected_seq)
+                return ChainCheck(False, count, f"{label}序号不连续：应为 {expected_seq}，实为 {rec.seq}（记录被删除或插入）",
+                                  expected_seq, chain)
             if rec.prev_hash != prev_hash:
-                return ChainCheck(False, count, f"第 {rec.seq} 条记录的前序哈希不符（链被改动）", rec.seq)
+                return ChainCheck(False, count, f"{label}第 {rec.seq} 条记录的前序哈希不符（链被改动）", rec.seq, chain)
             if record_hash(prev_hash, rec) != rec.hash:
-                return ChainCheck(False, count, f"第 {rec.seq} 条记录内容被篡改", rec.seq)
+                return ChainCheck(False, count, f"{label}第 {rec.seq} 条记录内容被篡改", rec.seq, chain)
             prev_hash, expected_seq, count, last_id = rec.hash, expected_seq + 1, count + 1, rec.id
-    head = session.get(AuditHead, _HEAD_ID)
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    head_seq, head_hash = head if head else (0, GENESIS)
     if head_seq != count or head_hash != prev_hash:
-        return ChainCheck(False, count, f"链尾与记录不符：最后 {head_seq - count} 条记录被删除或改动", count + 1)
-    return ChainCheck(True, count)
+        return ChainCheck(False, count, f"{label}链尾与记录不符：最后 {head_seq - count} 条记录被删除或改动",
+                          count + 1, chain)
+    return ChainCheck(True, count, chain=chain)
+
+
+def _verify_registry(heads: list) -> str:  # noqa: ANN001 - head rows
+    """Every workstation chain is registered once, in order, and the registry's tip matches: '' or the problem."""
+    hospital = next((h for h in heads if h.chain == HOSPITAL_CHAIN), None)
+    links = sorted((h for h in heads if h.chain != HOSPITAL_CHAIN), key=lambda h: h.link_no)
+    prev = GENESIS
+    for number, head in enumerate(links, 1):
+        if head.link_no != number or head.link_hash != link_hash(prev, head.chain):
+            return f"工作站审计链登记不符（工作站 {head.chain}）：链被删除、插入或改动"
+        prev = head.link_hash
+    tip = (hospital.chains, hospital.chains_hash) if hospital else (0, GENESIS)
+    if tip != (len(links), prev):
+        return f"工作站审计链登记不符：登记 {tip[0]} 条链，实有 {len(links)} 条（整条链被删除或改动）"
+    return ""
+
+
+def verify(session: Session, *, batch: int = 5000) -> ChainCheck:
+    """Walk every chain; report the first record whose content, order or link does not hold, a chain whose
+    tail was cut, or a whole chain removed."""
+    heads = session.execute(select(_HEAD)).all()
+    by_chain = {h.chain: (h.seq, h.hash) for h in heads}
+    chains = sorted(set(by_chain) | set(session.execute(select(AuditRecord.chain).distinct()).scalars()))
+    total = 0
+    for chain in chains:
+        result = _verify_chain(session, chain, by_chain.get(chain), batch)
+        if not result.ok:
+            return ChainCheck(False, total + result.records, result.problem, result.bad_seq, chain, len(chains))
+        total += result.records
+    problem = _verify_registry(heads)
+    if problem:
+        return ChainCheck(False, total, problem, None, "", len(chains))
+    return ChainCheck(True, total, chains=len(chains))

@@ -680,20 +680,29 @@ class Notification(Base):
 
 
 class AuditHead(Base):
-    """Single row holding the chain's tip; updating it serialises appends across PCs."""
+    """One row per audit chain (a workstation; ``""`` = hospital-wide) holding the chain's tip; updating it
+    serialises that workstation's appends. ``link_no``/``link_hash`` register the chain in the chain registry,
+    whose tip (``chains``/``chains_hash``) is kept on the hospital-wide row (see ``services/audit.py``)."""
 
     __tablename__ = "audit_head"
-    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(60), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+    link_no: Mapped[int] = mapped_column(Integer, default=0)
+    link_hash: Mapped[str] = mapped_column(String(64))
+    chains: Mapped[int] = mapped_column(Integer, default=0)
+    chains_hash: Mapped[str] = mapped_column(String(64))
 
 
 class AuditRecord(Base):
-    """Append-only and hash-chained: ``hash = SHA-256(prev_hash ‖ canonical record)``."""
+    """Append-only and hash-chained per workstation: ``hash = SHA-256(prev_hash ‖ canonical record)``,
+    ``seq`` counting 1, 2, … within ``chain``."""
 
     __tablename__ = "audit_record"
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chain: Mapped[str] = mapped_column(String(60), default="")
+    seq: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(DateTime, index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer)
     actor: Mapped[str] = mapped_column(String(80))
