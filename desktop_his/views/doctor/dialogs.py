@@ -57,7 +57,7 @@ class CreditNoticeDialog(QDialog):
         if mark == texts.SLIP_MARK_FAMILY:
             family = label("credit_notice_mark", mark, style=MARK_STYLE, wrap=False)
             row = QHBoxLayout()
-            row.addWidget(family)
+            row.addWidget(family, 0, Qt.AlignmentFlag.AlignVCenter)
             row.addWidget(label("credit_notice_family", "使用亲属（额度主体人）的“信用就医”额度"), 1)
             layout.addLayout(row)
         layout.addWidget(self.notice)
