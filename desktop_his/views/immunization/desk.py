@@ -114,7 +114,7 @@ class ImmunizationDesk(QWidget):
         sign_row = QHBoxLayout()
         sign_row.addWidget(self.sign_status, 1)
         sign_row.addWidget(self.sign_button)
-        self.composer = OrderComposer(lambda q: self.imm.search_vaccines(self.actor, q), prefix="imm",
+        self.composer = OrderComposer(lambda q: self.imm.search_vaccines(self.actor, q), prefix="imm_vaccine",
                                       submit_text="开具收费单并锁定 (F9)", parent=self)
         self.composer.submit_requested.connect(self.charge)
         self.slip_table = table("imm_slips", self.slips, self, stretch=False)
