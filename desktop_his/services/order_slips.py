@@ -14,6 +14,7 @@ from itertools import groupby
 from desktop_his.services.doctor_queue import GuideSlip
 from desktop_his.services.money import format_fen
 from desktop_his.services.slips import Block, Field, Separator, SlipCode, SlipDocument, Table, Text
+from desktop_his.services.texts import PAY_AT_WINDOW
 
 ORDER_SLIP_TITLE = "门诊导诊单"
 VACCINE_SLIP_TITLE = "疫苗接种单"
@@ -40,14 +41,18 @@ def order_slip_document(slip: GuideSlip, *, hospital: str, printed_at: datetime,
         blocks.append(Table(("项目", "数量", "金额", "支付"), rows, weights=(5, 2, 3, 3),
                             align=("left", "right", "right", "left")))
     blocks += [Separator(), Field("合计", format_fen(slip.total_fen, symbol=True))]
-    if slip.mark:
-        blocks.append(Field(f"{slip.mark}支付合计", format_fen(slip.credit_total.total_fen, symbol=True)))
-    pay_text = ("未标“信用就医”/“亲情付”的项目，请先在登记台缴费后再进入接种室。" if vaccine
-                else "标“请到收费窗口缴费”的项目，请先到收费窗口缴费，再到相应地点检查、取药或治疗。")
-    footer = (pay_text, f"打印时间：{printed_at:%Y-%m-%d %H:%M}" + (f"  {workstation}" if workstation else ""))
+    # A credit visit whose every charge went another way (lock refused, paid at the desk) carries no mark.
+    mark = slip.mark if slip.mark and (slip.credit_total.total_fen or slip.credit_total.pending_fen) else ""
+    if mark:
+        # The visit's total on credit (registration fee included), as the doctor's pop-up shows it.
+        blocks.append(Field(mark, format_fen(slip.credit_total.total_fen, symbol=True)))
+    footer = [f"打印时间：{printed_at:%Y-%m-%d %H:%M}" + (f"  {workstation}" if workstation else "")]
+    if any(line.paid_by == PAY_AT_WINDOW for line in slip.lines):
+        footer.insert(0, "标“请到收费窗口缴费”的项目，请先缴费再进入接种室。" if vaccine
+                      else "标“请到收费窗口缴费”的项目，请先到收费窗口缴费，再到相应地点检查、取药或治疗。")
     return SlipDocument(
         kind="vaccine" if vaccine else "order", hospital=hospital,
         title=VACCINE_SLIP_TITLE if vaccine else ORDER_SLIP_TITLE, reference=slip.visit_no, blocks=tuple(blocks),
-        mark=slip.mark or "", code=SlipCode(slip.visit_no, caption=f"就诊号 {slip.visit_no}"), footer=footer,
+        mark=mark, code=SlipCode(slip.visit_no, caption=f"就诊号 {slip.visit_no}"), footer=tuple(footer),
         reprint=reprint, printed_at=printed_at,
     )

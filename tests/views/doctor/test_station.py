@@ -213,6 +213,6 @@ def test_executed_with_actual_amount_and_the_order_slip(qtbot, station: DoctorSt
     assert path is not None and path.exists()
     text = pdf_text(path)
     for expected in ("门诊导诊单", "李娜", "5101**********2347", "请到：西药房（门诊楼一楼）",
-                     "请到：检验科（门诊楼三楼）", "阿莫西林胶囊", "亲情付", "亲情付支付合计"):
+                     "请到：检验科（门诊楼三楼）", "阿莫西林胶囊", "亲情付", "¥47.50"):
         assert expected in text, expected
     assert "510104198707212347" not in text

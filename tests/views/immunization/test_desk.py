@@ -75,7 +75,7 @@ def test_enough_credit_locks_and_prints_the_slip(qtbot, desk: ImmunizationDesk, 
     path = desk.last_print.path
     text = pdf_text(path)
     for expected in ("疫苗接种单", "张伟", "5101**********1232", "请到：预防接种门诊（保健楼一楼）", "流感疫苗",
-                     "信用就医支付合计"):
+                     "¥128.00"):
         assert expected in text, expected
     screenshot(desk, "immunization-desk")
     desk.done_button.click()
