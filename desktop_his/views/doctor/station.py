@@ -342,7 +342,9 @@ class DoctorStation(QWidget):
 
     def _live_changed(self, topics: set[str]) -> None:
         doctor = self.actor.doctor_id
-        if "*" in topics or f"doctor:{doctor}" in topics:
+        # An order paid at a window publishes only its visit: refresh the queue's 待缴费 for our own visits.
+        ours = {f"orders:visit:{e.visit_id}" for e in self.model.rows()}
+        if "*" in topics or f"doctor:{doctor}" in topics or ours & topics:
             self.refresh()
         if self.current is not None and ({f"orders:visit:{self.current.visit_id}", f"visit:{self.current.visit_id}"}
                                          & topics):

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from desktop_his.services import texts
 from desktop_his.services.container import Services
 from desktop_his.services.enums import FeeStatus, LockStatus
-from desktop_his.services.models import CreditLock
+from desktop_his.services.models import CreditLock, Visit
+from desktop_his.services.payments import PaymentService
 from desktop_his.views.doctor.station import MARK_COLUMN, DoctorStation
 from tests.gui import Messages, screenshot, type_text, wait_ops
 from tests.views.doctor.docfix import DocWorld, make_doc_world
@@ -118,6 +119,13 @@ def test_not_enough_credit_is_told_plainly(qtbot, station: DoctorStation, world:
     assert order.fee_status == FeeStatus.UNPAID and not order.credit
     assert station.orders.index(0, 5).data() == "待缴费（请到收费窗口）"
     qtbot.waitUntil(lambda: station.model.rows()[0].unpaid_orders == 1, timeout=5000)
+    # The patient pays at the cashier window (another channel): the doctor's view follows by itself.
+    PaymentService(world.services.db, world.services.clock).record(
+        world.h.cashier_actor, patient_id=order.patient_id, purpose="order", amount_fen=2500, channel="wechat",
+        reference_no="134567890123456789", order_id=order.id)
+    qtbot.waitUntil(lambda: station.model.rows()[0].unpaid_orders == 0, timeout=5000)
+    qtbot.waitUntil(lambda: station.orders.rows()[0].fee_status == FeeStatus.PAID, timeout=5000)
+    assert station.orders.index(0, 5).data() == "已缴费"
 
 
 def test_processing_resolves_while_the_doctor_works_on(qtbot, station: DoctorStation, world: DocWorld) -> None:  # noqa: ANN001
@@ -216,3 +224,18 @@ def test_executed_with_actual_amount_and_the_order_slip(qtbot, station: DoctorSt
                      "请到：检验科（门诊楼三楼）", "阿莫西林胶囊", "亲情付", "¥47.50"):
         assert expected in text, expected
     assert "510104198707212347" not in text
+
+
+def test_switch_to_credit_at_the_window_while_the_visit_is_open(qtbot, station: DoctorStation,
+                                                                world: DocWorld) -> None:  # noqa: ANN001
+    visit = world.visit("陈静")
+    open_visit(qtbot, station, visit)
+    assert station.notice_dialog is None and not station.banner.isVisible()
+    services, cashier = world.services, world.h.cashier_actor
+    with services.db.reader() as s:
+        patient_id = s.get(Visit, visit).patient_id
+    sign = services.credit.sign_status(cashier, patient_id)
+    assert services.credit.use_credit(cashier, visit, sign).state == "confirmed"  # fee was paid already
+    qtbot.waitUntil(lambda: station.notice_dialog is not None and station.notice_dialog.isVisible(), timeout=10_000)
+    assert station.notice_dialog.notice.text() == NOTICE and station.banner.isVisible()
+    assert station.model.row(0).pay_mark == "信用就医"
