@@ -26,10 +26,14 @@ from desktop_his.services.auth import AuthService
 from desktop_his.services.clock import Clock, SystemClock
 from desktop_his.services.config import Settings
 from desktop_his.services.demo import DemoReport, seed_demo
+from desktop_his.services.doctor_queue import DoctorQueueService
 from desktop_his.services.errors import HisError
+from desktop_his.services.immunization import ImmunizationService
 from desktop_his.services.inpatient import InpatientService
 from desktop_his.services.live_hub import ChangeFeed
 from desktop_his.services.notifications import NotificationService
+from desktop_his.services.order_credit import OrderCreditService
+from desktop_his.services.orders import OrderService
 from desktop_his.services.patients import PatientService
 from desktop_his.services.permissions import Actor
 
@@ -63,6 +67,11 @@ class Services:
     credit: CreditService | None = None  # confirm → lock, order locks, cancel/refund per table 1
     refunds: RefundQueue | None = None  # the DCBS0004PL0974 refund queue
     inpatient_credit: InpatientCreditService | None = None  # admission desk: 信用就医 pay and refund
+    # doctorwin: the doctor station and the immunization desk
+    orders: OrderService | None = None  # order entry, revoke, execution (vaccine slips too)
+    doctor_queue: DoctorQueueService | None = None  # today's queue, calling, history, the order slip data
+    immunization: ImmunizationService | None = None  # vaccine visits and charge slips
+    order_credit: OrderCreditService | None = None  # 开单即锁额 and revoke → cancel / refund (bank set later)
     sandbox: RunningSandbox | None = None  # demo mode: the in-process bank sandbox
     bank_problem: str = ""  # why the bank side is not connected (shown by the views that need it)
     # Later: registration, orders, immunization, inpatient, deduction, reconciliation …
@@ -89,7 +98,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: dbmod.
     clock = clock or SystemClock()
     db = db or dbmod.Database.from_url(settings.effective_database_url)
     auth = AuthService(db, clock, hasher=hasher)
-    return Services(
+    services = Services(
         settings=settings, db=db, clock=clock, feed=ChangeFeed(db), auth=auth,
         staff=StaffService(db, clock, auth),
         organisation=OrganisationService(db, clock),
@@ -100,6 +109,11 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: dbmod.
         patients=PatientService(db, clock),
         inpatient=InpatientService(db, clock),
     )
+    # doctorwin
+    services.orders, services.doctor_queue = OrderService(db, clock), DoctorQueueService(db, clock)
+    services.immunization = ImmunizationService(db, clock)
+    services.order_credit = OrderCreditService(db, clock, services.orders, services.immunization)
+    return services
 
 
 def connect_bank(services: Services, *, base_url: str | None = None, resolver_interval: float | None = 30.0) -> None:
@@ -123,6 +137,8 @@ def connect_bank(services: Services, *, base_url: str | None = None, resolver_in
         gateway = build_gateway(settings, services.db, services.clock, base_url=base_url)
     except HisError as exc:  # e.g. no merchant key in the keyring yet: the administrator must still log in
         services.bank_problem = exc.message
+        if services.order_credit is not None:  # doctorwin
+            services.order_credit.bank_problem = exc.message
         log.warning("bank not connected: %s", exc.message)
         return
     services.closers.append(gateway.close)
@@ -130,6 +146,8 @@ def connect_bank(services: Services, *, base_url: str | None = None, resolver_in
     services.credit = CreditService(services.db, services.clock, gateway)
     services.refunds = RefundQueue(services.db, services.clock, gateway)
     services.inpatient_credit = InpatientCreditService(services.db, services.clock, gateway, services.inpatient)
+    if services.order_credit is not None:  # doctorwin: 开单即锁额 through the gateway
+        services.order_credit.credit = services.credit
     for register in (services.credit.register_handlers, services.inpatient_credit.register_handlers):
         register()
     if resolver_interval is not None:

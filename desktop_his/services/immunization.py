@@ -47,9 +47,11 @@ from desktop_his.services.orders import (
     create_draft,
     mark_executed,
     open_visit_for_orders,
+    order_view,
     search_catalog,
     submit,
 )
+from desktop_his.services.payments import PaymentInput, record_in_session
 from desktop_his.services.permissions import Action, Actor, require
 
 VACCINE_VISIT = "vaccine"
@@ -182,6 +184,23 @@ class ImmunizationService:
                 s.execute(update(Visit).where(Visit.id == order.visit_id, Visit.status.in_(_OPEN))
                           .values(status=VisitStatus.SEEN, seen_at=now))
             return executed
+
+    def pay_slip(self, actor: Actor, order_id: int, payment: PaymentInput) -> OrderView:
+        """The slip's money by another channel at the desk (a refused lock, or no 信用就医): the patient may
+        then go into the vaccination room (:func:`cleared_for_vaccination`)."""
+        require(actor, Action.VACCINE_CHARGE)
+        now = self.clock.now()
+        with self.db.session() as s:
+            order = s.get(MedicalOrder, order_id)
+            if order is None or order.kind != VACCINE_VISIT:
+                raise NotFound("疫苗收费单不存在", field="order_id")
+            amount = order.total_fen if order.actual_fen is None else order.actual_fen
+            record_in_session(s, actor, now, patient_id=order.patient_id, purpose="vaccine", amount_fen=amount,
+                              channel=payment.channel, reference_no=payment.reference_no,
+                              cash_received_fen=payment.cash_received_fen, order_id=order.id)
+            s.flush()
+            s.refresh(order)
+            return order_view(order)
 
     @staticmethod
     def _department(s: Session, department_id: int | None) -> Department:

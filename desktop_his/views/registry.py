@@ -56,6 +56,10 @@ def lazy(target: str) -> Factory:
 
 WORKSTATIONS: list[Workstation] = [
     Workstation("inpatient", "住院处", Action.ADMIT, lazy("desktop_his.views.inpatient.desk:AdmissionDesk"), "住院"),
+    Workstation("doctor", "门诊医生站", Action.QUEUE_VIEW, lazy("desktop_his.views.doctor.station:DoctorStation"),
+                "门诊"),
+    Workstation("immunization", "预防接种登记台", Action.VACCINE_CHARGE,
+                lazy("desktop_his.views.immunization.desk:ImmunizationDesk"), "门诊"),
     # Later issues add: 挂号收费 (registration window), 门诊医生站, 预防接种登记台, 住院处, 财务结算.
     Workstation("staff", "人员与角色", Action.STAFF_MANAGE, lazy("desktop_his.views.admin.staff:StaffPage"), ADMIN),
     Workstation("departments", "科室", Action.DEPARTMENT_MANAGE,

@@ -41,7 +41,10 @@ def missing(root: QWidget, names: list[str]) -> list[str]:
 
 # Windows whose names are checked by their workstation's own tests (e.g. tests/views/inpatient/test_ui_names.py).
 CHECKED_ELSEWHERE = {"AdmissionDesk", "AdmitDialog", "DepositDialog", "ConsentDialog", "CreditAmountDialog",
-                     "SettlementDialog"}
+                     "SettlementDialog",
+                     # tests/views/doctor/test_ui_names.py
+                     "DoctorStation", "CreditNoticeDialog", "CreditTotalDialog", "RevokeDialog", "ExecuteDialog",
+                     "ImmunizationDesk", "CreditPromptDialog"}
 
 
 def test_every_window_is_documented() -> None:

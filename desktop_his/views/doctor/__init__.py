@@ -1,0 +1,1 @@
+"""门诊医生站 (the doctor station) — see docs/doctor-station.md."""
