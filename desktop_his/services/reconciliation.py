@@ -3,7 +3,7 @@
 Public API (finance view, ``desktop-his-cli reconcile``, the ``scale`` branch)::
 
     svc = ReconciliationService(db, clock, gateway)             # built by container.connect_bank
-    report = svc.run(actor, day)            # download 【下载账单】 for ``day`` (last 31 days), match, keep the run
+    report = svc.run(actor, day)            # download 【下载账单】 for ``day`` (ended, last 31 days), match, keep the run
     report = svc.reconcile(actor, bill)     # the same for a Bill already in hand (tests, the bench)
     svc.runs(actor) / svc.load(actor, run_id)             # kept runs (RunSummary) / one run's ReconReport
     export_xlsx(report, path) / export_csv(report, path)  # every mismatch, one line each, plus the counts
@@ -223,8 +223,8 @@ class ReconciliationService:
 
     def check_day(self, day: date) -> None:
         today = self.clock.today()
-        if day > today:
-            raise ValidationError("不能下载未来日期的账单", code="bill_date")
+        if day >= today:
+            raise ValidationError("只能下载已结束日期的账单（当日账单次日起可下载）", code="bill_date")
         if day < today - timedelta(days=MAX_DAYS_BACK):
             raise ValidationError(f"银行只提供最近一个月（{MAX_DAYS_BACK} 天）内的账单", code="bill_date")
 

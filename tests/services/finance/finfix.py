@@ -13,7 +13,15 @@ from desktop_his.services.credit import start_lock
 from desktop_his.services.enums import LockStatus, Role
 from desktop_his.services.models import CreditLock, Slot, Visit
 from desktop_his.services.permissions import Actor
-from tests.factories import actor_for, make_demo_patient, make_department, make_doctor, make_slot, make_staff, make_visit
+from tests.factories import (
+    actor_for,
+    make_demo_patient,
+    make_department,
+    make_doctor,
+    make_slot,
+    make_staff,
+    make_visit,
+)
 
 T = date(2026, 11, 23)  # the clock fixture's day (and the sandbox's)
 
