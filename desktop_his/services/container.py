@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from desktop_his.services.inpatient_bank import InpatientCreditService
     from desktop_his.services.reconciliation import ReconciliationService
     from desktop_his.services.refunds import RefundQueue
+    from desktop_his.services.reports import ReportService
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class Services:
     # branch finance: the T-day deduction run and the bank bill reconciliation (set by connect_bank)
     deduction: DeductionService | None = None  # T-day deduction: claim, journal, send concurrently, resume
     reconciliation: ReconciliationService | None = None  # bill download, line-by-line matching, kept runs
+    reports: ReportService | None = None  # shift and day-end reports (no bank needed; set by build_services)
     # Later: registration, orders, immunization, inpatient, deduction, reconciliation …
     closers: list[Callable[[], None]] = field(default_factory=list)  # run by close(), last added first
 
@@ -94,7 +96,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: dbmod.
     clock = clock or SystemClock()
     db = db or dbmod.Database.from_url(settings.effective_database_url)
     auth = AuthService(db, clock, hasher=hasher)
-    return Services(
+    services = Services(
         settings=settings, db=db, clock=clock, feed=ChangeFeed(db), auth=auth,
         staff=StaffService(db, clock, auth),
         organisation=OrganisationService(db, clock),
@@ -105,6 +107,10 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: dbmod.
         patients=PatientService(db, clock),
         inpatient=InpatientService(db, clock),
     )
+    from desktop_his.services.reports import ReportService  # branch finance
+
+    services.reports = ReportService(db, clock)
+    return services
 
 
 def connect_bank(services: Services, *, base_url: str | None = None, resolver_interval: float | None = 30.0) -> None:
