@@ -224,7 +224,7 @@ class ReportService:
 HEADERS = ("收费员", "渠道", "笔数", "收入(元)", "退款笔数", "退款(元)", "净额(元)")
 
 
-def _rows(report: DayReport) -> list[list]:
+def table_rows(report: DayReport) -> list[list]:
     rows = []
     for r in [*report.cashiers, report.total]:
         for line in r.lines:
@@ -236,7 +236,7 @@ def _rows(report: DayReport) -> list[list]:
     return rows
 
 
-def _notes(report: DayReport) -> list[list]:
+def note_rows(report: DayReport) -> list[list]:
     t = report.total
     return [["信用就医当日取消", f"{t.cancellations} 笔", format_fen(t.cancellation_fen)],
             ["排队/处理中的退款（未付出）", f"{t.waiting_refund_count} 笔", format_fen(t.waiting_refund_fen)],
@@ -249,9 +249,9 @@ def export_csv(report: DayReport, path: Path | str) -> Path:
         w = csv.writer(fh)
         w.writerow([f"日结报表 {report.day:%Y-%m-%d}", f"生成于 {report.generated_at:%Y-%m-%d %H:%M}"])
         w.writerow(HEADERS)
-        w.writerows(_rows(report))
+        w.writerows(table_rows(report))
         w.writerow([])
-        w.writerows(_notes(report))
+        w.writerows(note_rows(report))
     return path
 
 
@@ -267,10 +267,10 @@ def export_xlsx(report: DayReport, path: Path | str) -> Path:
     ws.append(list(HEADERS))
     for cell in ws[2]:
         cell.font = Font(bold=True)
-    for row in _rows(report):
+    for row in table_rows(report):
         ws.append(row)
     ws.append([])
-    for row in _notes(report):
+    for row in note_rows(report):
         ws.append(row)
     for col, width in zip("ABCDEFG", (16, 12, 8, 14, 10, 14, 14), strict=True):
         ws.column_dimensions[col].width = width
@@ -285,13 +285,13 @@ def to_html(report: DayReport, *, hospital: str = "") -> str:
              f"<p>业务日期：{report.day:%Y-%m-%d}　　打印时间：{report.generated_at:%Y-%m-%d %H:%M}</p>",
              "<table border='1' cellspacing='0' cellpadding='4' width='100%'>",
              "<tr>" + "".join(f"<th>{h}</th>" for h in HEADERS) + "</tr>"]
-    for row in _rows(report):
+    for row in table_rows(report):
         bold = row[1] == "小计"
         cells = "".join(f"<td{' align=right' if i >= 2 else ''}>{'<b>' if bold else ''}{e(str(v))}"
                         f"{'</b>' if bold else ''}</td>" for i, v in enumerate(row))
         parts.append(f"<tr>{cells}</tr>")
     parts.append("</table><br/><table border='1' cellspacing='0' cellpadding='4'>")
-    for row in _notes(report):
+    for row in note_rows(report):
         parts.append("<tr>" + "".join(f"<td>{e(str(v))}</td>" for v in row) + "</tr>")
     parts.append("</table><p>收费员签字：＿＿＿＿＿＿　　财务签字：＿＿＿＿＿＿</p>")
     return "\n".join(parts)
