@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop_his.qt import ops
 from desktop_his.qt.live_bridge import LiveSignal
-from desktop_his.qt.table_model import Column, RecordTableModel
+from desktop_his.qt.table_model import RIGHT, Column, RecordTableModel
 from desktop_his.services.money import format_fen
 from desktop_his.views.inpatient.common import table
 
@@ -34,8 +34,8 @@ COLUMNS = [
     Column("", lambda n: "●" if n.read_at is None else ""),
     Column("时间", lambda n: f"{n.created_at:%Y-%m-%d %H:%M}", sort=lambda n: n.created_at),
     Column("科室", lambda n: n.department),
+    Column("金额", lambda n: format_fen(n.amount_fen, symbol=True) if n.amount_fen is not None else "", align=RIGHT),
     Column("标题", lambda n: n.title),
-    Column("金额", lambda n: format_fen(n.amount_fen, symbol=True) if n.amount_fen is not None else ""),
 ]
 
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop_his.qt import ops
 from desktop_his.qt.live_bridge import LiveSignal
-from desktop_his.qt.table_model import Column, RecordTableModel
+from desktop_his.qt.table_model import RIGHT, Column, RecordTableModel
 from desktop_his.services.enums import LockStatus
 from desktop_his.services.errors import HisError
 from desktop_his.services.reconciliation import KIND_LABELS, OP_LABELS, Kind
@@ -41,17 +41,18 @@ if TYPE_CHECKING:
     from desktop_his.services.reports import DayReport
 
 ALERT_CHECK_MS = 60_000
+STATUS_LABELS = {"SUCCESS": "成功", "FAILED": "失败", "UNRESOLVED": "未确认"}
 
 RELEASED_COLUMNS = [
     Column("锁定编号", lambda r: r.lock_no), Column("患者", lambda r: r.patient_name), Column("电话", lambda r: r.phone),
-    Column("应收金额", lambda r: yuan(r.amount_fen), sort=lambda r: r.amount_fen, align=Qt.AlignmentFlag.AlignRight),
+    Column("应收金额", lambda r: yuan(r.amount_fen), sort=lambda r: r.amount_fen, align=RIGHT),
     Column("用途", lambda r: {"registration": "挂号费", "order": "医嘱", "vaccine": "疫苗"}.get(r.purpose, r.purpose)),
     Column("原因", lambda r: r.reason),
 ]
 QUEUE_COLUMNS = [
     Column("顺序", lambda q: q.position), Column("退款单号", lambda q: q.row.refund_no),
     Column("提交时间", lambda q: f"{q.row.created_at:%Y-%m-%d %H:%M}"), Column("患者", lambda q: q.row.patient_name),
-    Column("金额", lambda q: yuan(q.row.amount_fen), align=Qt.AlignmentFlag.AlignRight),
+    Column("金额", lambda q: yuan(q.row.amount_fen), align=RIGHT),
     Column("申请科室", lambda q: q.row.department), Column("已试", lambda q: q.row.attempts),
     Column("最近结果", lambda q: q.row.last_error_message or ""),
 ]
@@ -64,17 +65,18 @@ ITEM_COLUMNS = [
     Column("差异类型", lambda i: KIND_LABELS.get(Kind(i.kind), i.kind)), Column("交易", lambda i: OP_LABELS.get(i.op, i.op)),
     Column("医院编号", lambda i: i.number or ""), Column("银行流水号", lambda i: i.serial),
     Column("本地金额", lambda i: "" if i.local_amount_fen is None else yuan(i.local_amount_fen),
-           align=Qt.AlignmentFlag.AlignRight),
+           align=RIGHT),
     Column("银行金额", lambda i: "" if i.bank_amount_fen is None else yuan(i.bank_amount_fen),
-           align=Qt.AlignmentFlag.AlignRight),
-    Column("本地状态", lambda i: i.local_status or ""), Column("银行状态", lambda i: i.bank_status or ""),
+           align=RIGHT),
+    Column("本地状态", lambda i: STATUS_LABELS.get(i.local_status or "", i.local_status or "")),
+    Column("银行状态", lambda i: STATUS_LABELS.get(i.bank_status or "", i.bank_status or "")),
     Column("说明", lambda i: i.note),
 ]
 REPORT_COLUMNS = [
     Column("收费员", lambda r: r[0]), Column("渠道", lambda r: r[1]), Column("笔数", lambda r: r[2]),
-    Column("收入", lambda r: r[3], align=Qt.AlignmentFlag.AlignRight),
-    Column("退款笔数", lambda r: r[4]), Column("退款", lambda r: r[5], align=Qt.AlignmentFlag.AlignRight),
-    Column("净额", lambda r: r[6], align=Qt.AlignmentFlag.AlignRight),
+    Column("收入", lambda r: r[3], align=RIGHT),
+    Column("退款笔数", lambda r: r[4]), Column("退款", lambda r: r[5], align=RIGHT),
+    Column("净额", lambda r: r[6], align=RIGHT),
 ]
 
 
@@ -165,7 +167,9 @@ class FinanceDesk(QWidget):
         self.progress = QProgressBar()
         self.progress.setObjectName("finance_settle_progress")
         self.progress.setFormat("%v / %m")
+        self.progress.setRange(0, 1)
         self.progress.setValue(0)
+        self.running = False
         self.alert = label("finance_settle_alert", style=BAD_STYLE + " font-weight: bold;")
         self.alert.setVisible(False)
         self.counts = label("finance_settle_counts")
@@ -250,7 +254,7 @@ class FinanceDesk(QWidget):
         for b in (self.print_button, self.report_xlsx_button, self.report_csv_button):
             b.setEnabled(False)
         self.report_model = RecordTableModel(REPORT_COLUMNS, parent=self)
-        self.report_table = table("finance_report_table", self.report_model, self)
+        self.report_table = table("finance_report_table", self.report_model, self, stretch=False)
         self.report_notes = label("finance_report_notes")
         bar = QHBoxLayout()
         bar.addWidget(label("finance_report_date_label", "业务日期", wrap=False))
@@ -296,6 +300,9 @@ class FinanceDesk(QWidget):
         self.alert.setText(st.alert)
         self.alert.setVisible(bool(st.alert))
         self.released_model.set_rows(released)
+        if not self.running:  # between runs the bar shows the day: deducted of (deducted + still to deduct)
+            self.progress.setRange(0, max(1, done.count + st.to_deduct.count))
+            self.progress.setValue(done.count)
 
     def start_settle(self) -> None:
         if self.services.deduction is None:
@@ -306,6 +313,7 @@ class FinanceDesk(QWidget):
         self.settle_message.setStyleSheet(OK_STYLE)
         self.settle_message.setText("正在扣款…")
         emit = self.progress_signal.step.emit
+        self.running = True
         self.settle_op = ops.run(self, lambda: svc.run(actor, day, progress=emit), on_success=self._settled,
                                  on_failure=self._settle_failed, disable=[self.settle_button], lane="bank")
 
@@ -314,6 +322,7 @@ class FinanceDesk(QWidget):
         self.progress.setValue(min(info.done, info.total))
 
     def _settled(self, report: RunReport) -> None:
+        self.running = False
         self.progress.setValue(self.progress.maximum())
         bad = report.unknown or report.refused
         self.settle_message.setStyleSheet(WARN_STYLE if bad else OK_STYLE)
@@ -321,6 +330,7 @@ class FinanceDesk(QWidget):
         self.refresh_status()
 
     def _settle_failed(self, exc: BaseException) -> None:
+        self.running = False
         self.settle_message.setStyleSheet(BAD_STYLE)
         text = exc.message if isinstance(exc, HisError) else f"扣款中断（{type(exc).__name__}），已记录日志；可再次执行，不会重复扣款"
         self.settle_message.setText(text)
