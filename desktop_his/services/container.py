@@ -41,8 +41,11 @@ if TYPE_CHECKING:
     from bank_sandbox import RunningSandbox
     from desktop_his.services.bank import BankGateway
     from desktop_his.services.credit import CreditService
+    from desktop_his.services.deduction import DeductionService
     from desktop_his.services.inpatient_bank import InpatientCreditService
+    from desktop_his.services.reconciliation import ReconciliationService
     from desktop_his.services.refunds import RefundQueue
+    from desktop_his.services.reports import ReportService
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,10 @@ class Services:
     order_credit: OrderCreditService | None = None  # 开单即锁额 and revoke → cancel / refund (bank set later)
     sandbox: RunningSandbox | None = None  # demo mode: the in-process bank sandbox
     bank_problem: str = ""  # why the bank side is not connected (shown by the views that need it)
+    # branch finance: the T-day deduction run and the bank bill reconciliation (set by connect_bank)
+    deduction: DeductionService | None = None  # T-day deduction: claim, journal, send concurrently, resume
+    reconciliation: ReconciliationService | None = None  # bill download, line-by-line matching, kept runs
+    reports: ReportService | None = None  # shift and day-end reports (no bank needed; set by build_services)
     # Later: registration, orders, immunization, inpatient, deduction, reconciliation …
     closers: list[Callable[[], None]] = field(default_factory=list)  # run by close(), last added first
 
@@ -113,6 +120,9 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: dbmod.
     services.orders, services.doctor_queue = OrderService(db, clock), DoctorQueueService(db, clock)
     services.immunization = ImmunizationService(db, clock)
     services.order_credit = OrderCreditService(db, clock, services.orders, services.immunization)
+    from desktop_his.services.reports import ReportService  # branch finance
+
+    services.reports = ReportService(db, clock)
     return services
 
 
@@ -150,6 +160,12 @@ def connect_bank(services: Services, *, base_url: str | None = None, resolver_in
         services.order_credit.credit = services.credit
     for register in (services.credit.register_handlers, services.inpatient_credit.register_handlers):
         register()
+    # branch finance
+    from desktop_his.services.deduction import DeductionService
+    from desktop_his.services.reconciliation import ReconciliationService
+
+    services.deduction = DeductionService(services.db, services.clock, gateway, host=settings.workstation)
+    services.reconciliation = ReconciliationService(services.db, services.clock, gateway)
     if resolver_interval is not None:
         resolver = ResolverThread(gateway, interval=resolver_interval)
         resolver.start()

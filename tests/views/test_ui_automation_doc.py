@@ -44,7 +44,8 @@ CHECKED_ELSEWHERE = {"AdmissionDesk", "AdmitDialog", "DepositDialog", "ConsentDi
                      "SettlementDialog",
                      # tests/views/doctor/test_ui_names.py
                      "DoctorStation", "CreditNoticeDialog", "CreditTotalDialog", "RevokeDialog", "ExecuteDialog",
-                     "ImmunizationDesk", "CreditPromptDialog"}
+                     "ImmunizationDesk", "CreditPromptDialog",
+                     "FinanceDesk", "InboxDialog"}
 
 
 def test_every_window_is_documented() -> None:
