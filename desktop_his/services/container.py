@@ -29,9 +29,13 @@ from desktop_his.services.demo import DemoReport, seed_demo
 from desktop_his.services.errors import HisError
 from desktop_his.services.inpatient import InpatientService
 from desktop_his.services.live_hub import ChangeFeed
+from desktop_his.services.noshow import NoShowService
 from desktop_his.services.notifications import NotificationService
 from desktop_his.services.patients import PatientService
+from desktop_his.services.payments import PaymentService
 from desktop_his.services.permissions import Actor
+from desktop_his.services.registration import RegistrationService
+from desktop_his.services.registration_desk import RegistrationDesk
 
 if TYPE_CHECKING:
     from bank_sandbox import RunningSandbox
@@ -58,6 +62,11 @@ class Services:
     notifications: NotificationService  # department inboxes (该居民退款失败 …)
     patients: PatientService  # patient search and files
     inpatient: InpatientService  # admission desk: admit, running account, deposits, consent, settlement
+    # regwin: the registration window (挂号收费)
+    registration: RegistrationService  # slots, rules, register, check-in, cancel, 停诊, history, slip prints
+    payments: PaymentService  # other channels (cash, WeChat, Alipay, UnionPay, insurance) and their refunds
+    noshow: NoShowService  # day-end no-shows, ledger, blacklist
+    registration_desk: RegistrationDesk  # the window's acts composed (credit, pay, slip, cancel+refund, 停诊)
     # The bank side, set by connect_bank() (None until then: tests without a bank, the CLI's offline commands).
     bank: BankGateway | None = None  # the journaled 信用就医 gateway
     credit: CreditService | None = None  # confirm → lock, order locks, cancel/refund per table 1
@@ -89,16 +98,22 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: dbmod.
     clock = clock or SystemClock()
     db = db or dbmod.Database.from_url(settings.effective_database_url)
     auth = AuthService(db, clock, hasher=hasher)
+    hospital = HospitalSettingsService(db, clock, settings, config_path=config_path)
+    # regwin: the registration window
+    registration, payments = RegistrationService(db, clock), PaymentService(db, clock)
+    desk = RegistrationDesk(db, clock, registration, payments, hospital.hospital_name, settings.workstation)
     return Services(
         settings=settings, db=db, clock=clock, feed=ChangeFeed(db), auth=auth,
         staff=StaffService(db, clock, auth),
         organisation=OrganisationService(db, clock),
         scheduling=SchedulingService(db, clock),
         catalog=CatalogAdminService(db, clock),
-        hospital=HospitalSettingsService(db, clock, settings, config_path=config_path),
+        hospital=hospital,
         notifications=NotificationService(db, clock),
         patients=PatientService(db, clock),
         inpatient=InpatientService(db, clock),
+        registration=registration, payments=payments, noshow=NoShowService(db, clock),  # regwin
+        registration_desk=desk,  # regwin
     )
 
 
@@ -130,6 +145,7 @@ def connect_bank(services: Services, *, base_url: str | None = None, resolver_in
     services.credit = CreditService(services.db, services.clock, gateway)
     services.refunds = RefundQueue(services.db, services.clock, gateway)
     services.inpatient_credit = InpatientCreditService(services.db, services.clock, gateway, services.inpatient)
+    services.registration_desk.credit = services.credit  # regwin
     for register in (services.credit.register_handlers, services.inpatient_credit.register_handlers):
         register()
     if resolver_interval is not None:

@@ -55,6 +55,8 @@ def lazy(target: str) -> Factory:
 
 
 WORKSTATIONS: list[Workstation] = [
+    Workstation("registration", "挂号收费", Action.REGISTER,
+                lazy("desktop_his.views.registration.window:RegistrationWindow"), "门诊"),
     Workstation("inpatient", "住院处", Action.ADMIT, lazy("desktop_his.views.inpatient.desk:AdmissionDesk"), "住院"),
     # Later issues add: 挂号收费 (registration window), 门诊医生站, 预防接种登记台, 住院处, 财务结算.
     Workstation("staff", "人员与角色", Action.STAFF_MANAGE, lazy("desktop_his.views.admin.staff:StaffPage"), ADMIN),
