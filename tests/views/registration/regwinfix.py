@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
-from pypdf import PdfReader
 from sqlalchemy import select
 
 from desktop_his.services.container import Services
@@ -63,6 +63,8 @@ def make_world(services: Services, *roles: Role) -> World:
                  "lm+1": f.make_slot(s, lm, T + timedelta(days=1), Period.MORNING).id,
                  "zm": f.make_slot(s, zm, T, Period.MORNING).id, "qd": f.make_slot(s, qd, T, Period.MORNING).id}
         doctors = {"lm": lm.id, "zm": zm.id, "qd": qd.id}
+        for name in f.DEMO_PEOPLE:  # every resident the bank sandbox knows is on file
+            f.make_demo_patient(s, name)
     cashier = add_staff(services, "cashier1", *(roles or (Role.CASHIER,)), full_name="王收费")
     return World(services, cashier, slots, doctors)
 
@@ -73,6 +75,7 @@ def open_window(qtbot, world: World) -> RegistrationWindow:  # noqa: ANN001
     window.resize(1100, 760)
     window.show()
     window.activateWindow()
+    qtbot.waitActive(window)
     wait_ops(qtbot)
     return window
 
@@ -104,3 +107,15 @@ def pdf_text(path: Path | str) -> str:
 def wait_printed(qtbot, window: RegistrationWindow, count: int = 1) -> None:  # noqa: ANN001
     qtbot.waitUntil(lambda: window.last_print is not None, timeout=15_000)
     wait_ops(qtbot)
+
+
+def fkey(qtbot, window: QWidget, k: Qt.Key) -> None:  # noqa: ANN001
+    """A function-key shortcut of the window, pressed on its history list (the window made active again, as
+    it is after a dialog closes on a real desktop; the offscreen platform leaves no window active)."""
+    window.activateWindow()
+    if QApplication.activeWindow() is not window.window():
+        window.window().windowHandle().requestActivate()
+        QApplication.processEvents()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window.window(), timeout=3000)
+    window.history_table.setFocus()
+    qtbot.keyClick(window.history_table, k)
