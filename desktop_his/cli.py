@@ -45,7 +45,7 @@ class Command:
 
 COMMANDS: list[Command] = []
 GROUP_HELP = {"db": "数据库结构", "demo": "演示数据", "staff": "人员账号", "audit": "审计日志", "slots": "号源",
-              "inpatient": "住院"}
+              "inpatient": "住院", "noshow": "爽约（日终）"}
 
 
 def arg(*names: str, **kwargs: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -307,6 +307,8 @@ def inpatient_bed_charges(ctx: CliContext, args: argparse.Namespace) -> int:
             f"合计 {format_fen(run.amount_fen, symbol=True)}")
     return EXIT_OK
 
+
+from desktop_his import cli_registration  # noqa: E402, F401 - registers the registration-window commands
 
 # ------------------------------------------------------------------------------------------- parser
 
