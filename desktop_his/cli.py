@@ -45,7 +45,7 @@ class Command:
 
 COMMANDS: list[Command] = []
 GROUP_HELP = {"db": "数据库结构", "demo": "演示数据", "staff": "人员账号", "audit": "审计日志", "slots": "号源",
-              "inpatient": "住院"}
+              "inpatient": "住院", "noshow": "爽约（日终）"}
 
 
 def arg(*names: str, **kwargs: Any) -> tuple[tuple[str, ...], dict[str, Any]]:
@@ -308,7 +308,8 @@ def inpatient_bed_charges(ctx: CliContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-from desktop_his import cli_finance  # noqa: E402, F401 - branch finance: settle, refunds, reconcile, report
+# The commands of each area register themselves on import (settle/refunds/reconcile/report; noshow …).
+from desktop_his import cli_finance, cli_registration  # noqa: E402, F401
 
 # ------------------------------------------------------------------------------------------- parser
 

@@ -31,11 +31,16 @@ from desktop_his.services.errors import HisError
 from desktop_his.services.immunization import ImmunizationService
 from desktop_his.services.inpatient import InpatientService
 from desktop_his.services.live_hub import ChangeFeed
+from desktop_his.services.noshow import NoShowService
 from desktop_his.services.notifications import NotificationService
 from desktop_his.services.order_credit import OrderCreditService
 from desktop_his.services.orders import OrderService
 from desktop_his.services.patients import PatientService
+from desktop_his.services.payments import PaymentService
 from desktop_his.services.permissions import Actor
+from desktop_his.services.registration import RegistrationService
+from desktop_his.services.registration_desk import RegistrationDesk
+from desktop_his.services.reports import ReportService
 
 if TYPE_CHECKING:
     from bank_sandbox import RunningSandbox
@@ -45,7 +50,6 @@ if TYPE_CHECKING:
     from desktop_his.services.inpatient_bank import InpatientCreditService
     from desktop_his.services.reconciliation import ReconciliationService
     from desktop_his.services.refunds import RefundQueue
-    from desktop_his.services.reports import ReportService
 
 log = logging.getLogger(__name__)
 
@@ -65,23 +69,25 @@ class Services:
     notifications: NotificationService  # department inboxes (该居民退款失败 …)
     patients: PatientService  # patient search and files
     inpatient: InpatientService  # admission desk: admit, running account, deposits, consent, settlement
+    # Outpatient (registration window, doctor station, immunization desk) and finance reports: no bank needed.
+    registration: RegistrationService  # slots, rules, register, check-in, cancel, 停诊, history, slip prints
+    payments: PaymentService  # other channels (cash, WeChat, Alipay, UnionPay, insurance) and their refunds
+    noshow: NoShowService  # day-end no-shows, ledger, blacklist
+    registration_desk: RegistrationDesk  # the window's acts composed (credit, pay, slip, cancel+refund, 停诊)
+    orders: OrderService  # order entry, revoke, execution (vaccine slips too)
+    doctor_queue: DoctorQueueService  # today's queue, calling, history, the order slip data
+    immunization: ImmunizationService  # vaccine visits and charge slips
+    order_credit: OrderCreditService  # 开单即锁额 and revoke → cancel / refund (its bank side set by connect_bank)
+    reports: ReportService  # shift and day-end reports
     # The bank side, set by connect_bank() (None until then: tests without a bank, the CLI's offline commands).
     bank: BankGateway | None = None  # the journaled 信用就医 gateway
     credit: CreditService | None = None  # confirm → lock, order locks, cancel/refund per table 1
     refunds: RefundQueue | None = None  # the DCBS0004PL0974 refund queue
     inpatient_credit: InpatientCreditService | None = None  # admission desk: 信用就医 pay and refund
-    # doctorwin: the doctor station and the immunization desk
-    orders: OrderService | None = None  # order entry, revoke, execution (vaccine slips too)
-    doctor_queue: DoctorQueueService | None = None  # today's queue, calling, history, the order slip data
-    immunization: ImmunizationService | None = None  # vaccine visits and charge slips
-    order_credit: OrderCreditService | None = None  # 开单即锁额 and revoke → cancel / refund (bank set later)
-    sandbox: RunningSandbox | None = None  # demo mode: the in-process bank sandbox
-    bank_problem: str = ""  # why the bank side is not connected (shown by the views that need it)
-    # branch finance: the T-day deduction run and the bank bill reconciliation (set by connect_bank)
     deduction: DeductionService | None = None  # T-day deduction: claim, journal, send concurrently, resume
     reconciliation: ReconciliationService | None = None  # bill download, line-by-line matching, kept runs
-    reports: ReportService | None = None  # shift and day-end reports (no bank needed; set by build_services)
-    # Later: registration, orders, immunization, inpatient, deduction, reconciliation …
+    sandbox: RunningSandbox | None = None  # demo mode: the in-process bank sandbox
+    bank_problem: str = ""  # why the bank side is not connected (shown by the views that need it)
     closers: list[Callable[[], None]] = field(default_factory=list)  # run by close(), last added first
 
     @property
@@ -105,25 +111,26 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: dbmod.
     clock = clock or SystemClock()
     db = db or dbmod.Database.from_url(settings.effective_database_url)
     auth = AuthService(db, clock, hasher=hasher)
-    services = Services(
+    hospital = HospitalSettingsService(db, clock, settings, config_path=config_path)
+    registration, payments = RegistrationService(db, clock), PaymentService(db, clock)
+    orders, immunization = OrderService(db, clock), ImmunizationService(db, clock)
+    return Services(
         settings=settings, db=db, clock=clock, feed=ChangeFeed(db), auth=auth,
         staff=StaffService(db, clock, auth),
         organisation=OrganisationService(db, clock),
         scheduling=SchedulingService(db, clock),
         catalog=CatalogAdminService(db, clock),
-        hospital=HospitalSettingsService(db, clock, settings, config_path=config_path),
+        hospital=hospital,
         notifications=NotificationService(db, clock),
         patients=PatientService(db, clock),
         inpatient=InpatientService(db, clock),
+        registration=registration, payments=payments, noshow=NoShowService(db, clock),
+        registration_desk=RegistrationDesk(db, clock, registration, payments, hospital.hospital_name,
+                                           settings.workstation),
+        orders=orders, doctor_queue=DoctorQueueService(db, clock), immunization=immunization,
+        order_credit=OrderCreditService(db, clock, orders, immunization),
+        reports=ReportService(db, clock),
     )
-    # doctorwin
-    services.orders, services.doctor_queue = OrderService(db, clock), DoctorQueueService(db, clock)
-    services.immunization = ImmunizationService(db, clock)
-    services.order_credit = OrderCreditService(db, clock, services.orders, services.immunization)
-    from desktop_his.services.reports import ReportService  # branch finance
-
-    services.reports = ReportService(db, clock)
-    return services
 
 
 def connect_bank(services: Services, *, base_url: str | None = None, resolver_interval: float | None = 30.0) -> None:
@@ -133,7 +140,9 @@ def connect_bank(services: Services, *, base_url: str | None = None, resolver_in
     ``resolver_interval=None`` starts no resolver thread (tests drive ``resolve_pending`` themselves)."""
     from desktop_his.services.bank import ResolverThread, build_gateway
     from desktop_his.services.credit import CreditService
+    from desktop_his.services.deduction import DeductionService
     from desktop_his.services.inpatient_bank import InpatientCreditService
+    from desktop_his.services.reconciliation import ReconciliationService
     from desktop_his.services.refunds import RefundQueue
 
     settings = services.settings
@@ -147,8 +156,7 @@ def connect_bank(services: Services, *, base_url: str | None = None, resolver_in
         gateway = build_gateway(settings, services.db, services.clock, base_url=base_url)
     except HisError as exc:  # e.g. no merchant key in the keyring yet: the administrator must still log in
         services.bank_problem = exc.message
-        if services.order_credit is not None:  # doctorwin
-            services.order_credit.bank_problem = exc.message
+        services.order_credit.bank_problem = exc.message
         log.warning("bank not connected: %s", exc.message)
         return
     services.closers.append(gateway.close)
@@ -156,14 +164,10 @@ def connect_bank(services: Services, *, base_url: str | None = None, resolver_in
     services.credit = CreditService(services.db, services.clock, gateway)
     services.refunds = RefundQueue(services.db, services.clock, gateway)
     services.inpatient_credit = InpatientCreditService(services.db, services.clock, gateway, services.inpatient)
-    if services.order_credit is not None:  # doctorwin: 开单即锁额 through the gateway
-        services.order_credit.credit = services.credit
+    services.order_credit.credit = services.credit  # 开单即锁额 through the gateway
+    services.registration_desk.credit = services.credit
     for register in (services.credit.register_handlers, services.inpatient_credit.register_handlers):
         register()
-    # branch finance
-    from desktop_his.services.deduction import DeductionService
-    from desktop_his.services.reconciliation import ReconciliationService
-
     services.deduction = DeductionService(services.db, services.clock, gateway, host=settings.workstation)
     services.reconciliation = ReconciliationService(services.db, services.clock, gateway)
     if resolver_interval is not None:

@@ -55,6 +55,8 @@ def lazy(target: str) -> Factory:
 
 
 WORKSTATIONS: list[Workstation] = [
+    Workstation("registration", "挂号收费", Action.REGISTER,
+                lazy("desktop_his.views.registration.window:RegistrationWindow"), "门诊"),
     Workstation("inpatient", "住院处", Action.ADMIT, lazy("desktop_his.views.inpatient.desk:AdmissionDesk"), "住院"),
     Workstation("doctor", "门诊医生站", Action.QUEUE_VIEW, lazy("desktop_his.views.doctor.station:DoctorStation"),
                 "门诊"),
