@@ -3,6 +3,7 @@ idle lock that keeps the work underneath, unlock with the same user's password, 
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QWidget
 from sqlalchemy import func, select
@@ -49,8 +50,17 @@ def test_admin_sees_every_administration_view(qtbot, sqlite_services: Services) 
     assert window.windowTitle() == "信用就医 医院工作站 — 演示医院 — 演示模式"
 
 
-def test_other_roles_do_not_see_administration(qtbot, sqlite_services: Services) -> None:  # noqa: ANN001
-    window = make_window(qtbot, sqlite_services, Role.CASHIER)
+@pytest.mark.parametrize(("role", "keys"), [(Role.CASHIER, ["registration"]), (Role.DOCTOR, ["doctor"]),
+                                           (Role.IMMUNIZATION, ["immunization"]), (Role.ADMISSION, ["inpatient"]),
+                                           (Role.FINANCE, ["finance"])])
+def test_each_role_sees_its_own_workstation_only(qtbot, sqlite_services: Services, role: Role,  # noqa: ANN001
+                                                 keys: list[str]) -> None:
+    window = make_window(qtbot, sqlite_services, role)
+    assert sidebar_keys(window) == keys
+
+
+def test_no_workstation_for_the_role_is_said_plainly(qtbot, sqlite_services: Services) -> None:  # noqa: ANN001
+    window = make_window(qtbot, sqlite_services, Role.CASHIER, entries=[])
     assert sidebar_keys(window) == []
     assert "暂无可用的工作站" in window.findChild(QLabel, "no_workstation").text()
 
@@ -59,8 +69,9 @@ def test_entries_follow_their_action(qtbot, sqlite_services: Services) -> None: 
     def factory(_services, _actor, parent):  # noqa: ANN001, ANN202
         return QLabel("挂号收费", parent)
 
-    entries = registry.WORKSTATIONS + [registry.Workstation("registration", "挂号收费", Action.REGISTER, factory, "门诊")]
-    window = make_window(qtbot, sqlite_services, Role.CASHIER, entries=entries)  # (finance now has 财务结算)
+    entries = [w for w in registry.WORKSTATIONS if w.key != "registration"]
+    entries.append(registry.Workstation("registration", "挂号收费", Action.REGISTER, factory, "门诊"))
+    window = make_window(qtbot, sqlite_services, Role.CASHIER, entries=entries)
     assert sidebar_keys(window) == ["registration"]
     assert window.findChild(QWidget, "workstation_stack").currentWidget().text() == "挂号收费"
 
