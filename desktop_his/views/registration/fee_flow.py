@@ -199,6 +199,10 @@ class FeeFlow(QObject):
     def _finish(self, visit: VisitInfo | None) -> None:
         self.poll.stop()
         self.running = False
+        for dialog in (self.confirm_dialog, self.payment_dialog):  # a window serves hundreds a day: free them
+            if dialog is not None:
+                dialog.deleteLater()
+        self.confirm_dialog = self.payment_dialog = None
         if visit is not None and not (fee_settled(visit) or (self.switch and visit.credit)):
             visit = None
         self.finished.emit(visit)

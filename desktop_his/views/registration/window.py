@@ -184,13 +184,19 @@ class RegistrationWindow(QWidget):
         self.violations.hide()
         self.say("")
         if self.query is None or self.query.patient_id != row.id or self.query.error:
-            self.query = SignQuery(self.services, self.actor, row.id, self)
-            self.query.done.connect(self._show_sign)
-            self.query.start()
+            self._new_query(row.id)
         self._show_sign()
         self.load_history()
         self.slots.search.setFocus()
         self.slots.search.selectAll()
+
+    def _new_query(self, patient_id: int) -> None:
+        old, self.query = self.query, SignQuery(self.services, self.actor, patient_id, self)
+        if old is not None and not old.running and (self.flow is None or self.flow.query is not old
+                                                    or not self.flow.running):
+            old.deleteLater()  # answered and no longer shown: one per patient would pile up all day
+        self.query.done.connect(self._show_sign)
+        self.query.start()
 
     def _show_sign(self) -> None:
         if self.query is None:
@@ -261,10 +267,10 @@ class RegistrationWindow(QWidget):
 
     def _settle_fee(self, visit: VisitInfo, *, switch: bool) -> None:
         if self.query is None or self.query.patient_id != visit.patient_id or (self.query.error and switch):
-            self.query = SignQuery(self.services, self.actor, visit.patient_id, self)
-            self.query.done.connect(self._show_sign)
-            self.query.start()
+            self._new_query(visit.patient_id)
             self._show_sign()
+        if self.flow is not None and not self.flow.running:
+            self.flow.deleteLater()  # finished: let it go (one per registration would pile up all day)
         self.flow = FeeFlow(self.services, self.actor, visit, self.query, self, switch=switch)
         self.flow.message.connect(lambda text: self.say(text, WARN_STYLE if "处理中" in text else OK_STYLE))
         self.flow.finished.connect(lambda v: self._fee_done(v, switch))
