@@ -146,6 +146,7 @@ def test_processing_resolves_while_the_doctor_works_on(qtbot, station: DoctorSta
     open_visit(qtbot, station, other)
     qtbot.waitUntil(lambda: station.total_dialog is not None, timeout=15_000)
     assert station.total_dialog.total.text() == "患者本次使用“信用就医”额度支付总费用：¥90.00"
+    assert "患者 张伟" in station.total_dialog.detail.text() and station.message.text().startswith("患者 张伟：")
     assert not station.pending
     open_visit(qtbot, station, visit)
     assert station.orders.rows()[0].fee_status == FeeStatus.LOCKED
