@@ -204,19 +204,6 @@ class OrderCreditService:
             message = "医嘱已撤销。"
         return RevokeResult(order, revoked.undo, message, credit_return, total)
 
-    def return_state(self, actor: Actor, order_id: int, refund_id: int) -> RevokeResult:
-        """A revoke whose cancel / refund was still with the bank: where it stands now (after the resolver)."""
-        if self.credit is None:
-            raise Conflict(NO_BANK.format(problem=self.bank_problem or "未配置银行连接"), code="no_bank")
-        state = self.credit.return_state(refund_id)
-        journal = state.journal_id
-        if journal and state.status == RefundStatus.PENDING:
-            self.credit.execute(journal)
-            state = self.credit.return_state(refund_id)
-        order = self.orders.get_order(actor, order_id)
-        undo = MoneyUndo.CANCEL_LOCK if state.method == "bank_cancel" else MoneyUndo.REFUND_CREDIT
-        return self._revoked(actor, RevokedOrder(order, undo, state.amount_fen, ""), state)
-
 
 def _held_lock(s: Session, order_id: int) -> CreditLock:
     lock = s.execute(select(CreditLock).where(CreditLock.order_id == order_id,

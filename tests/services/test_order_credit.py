@@ -5,6 +5,8 @@ slip is locked the same way and paid at the desk when the lock is refused; witho
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -213,3 +215,18 @@ def test_without_a_bank_a_credit_order_is_refused_and_nothing_is_saved(services:
     with services.db.reader() as s:
         assert s.execute(select(func.count(MedicalOrder.id))).scalar_one() == 0
     assert services.order_credit.submit_lines(h.doctor_actor, plain, [OrderLine(h.drug.id)]).state == "window"
+
+
+def test_revoke_waits_for_the_deduction_of_an_earlier_days_lock(bank_services: Services, h: Hospital,
+                                                                 clock) -> None:  # noqa: ANN001
+    """T+1 before the T-day run's result is known: neither cancel (the bank may have deducted) nor refund (it
+    may not have) — the revoke is refused and nothing changes."""
+    visit_id = credit_visit(bank_services, h, "张伟")
+    order = bank_services.order_credit.submit_lines(h.doctor_actor, visit_id, [OrderLine(h.drug.id)]).order
+    clock.advance(timedelta(days=1))
+    with pytest.raises(Conflict, match="T日扣款"):
+        bank_services.order_credit.revoke(h.doctor_actor, order.id, "次日撤销")
+    after = bank_services.orders.get_order(h.doctor_actor, order.id)
+    assert (after.status, after.fee_status) == (OrderStatus.SUBMITTED, FeeStatus.LOCKED)
+    with bank_services.db.reader() as s:
+        assert s.execute(select(func.count(Refund.id))).scalar_one() == 0

@@ -102,7 +102,8 @@ class DoctorStation(QWidget):
         self.current: QueueEntry | None = None
         self.detail: VisitDetail | None = None
         self.noticed: set[int] = set()  # visits whose credit notice was shown this session
-        self.pending: dict[int, int] = {}  # order id → visit id: locks still with the bank
+        self.pending: dict[int, str] = {}  # order id → patient name: locks still with the bank
+        self._following: set[int] = set()  # follow-up queries in flight
         self.notice_dialog: CreditNoticeDialog | None = None
         self.total_dialog: CreditTotalDialog | None = None
         self.revoke_dialog: RevokeDialog | None = None
@@ -356,36 +357,40 @@ class DoctorStation(QWidget):
         if self.current is None:
             return
         flow, actor, visit_id, settle = self.flow, self.actor, self.current.visit_id, self.settle_within
+        who = self.current.patient_name
         ops.run(self, lambda: flow.submit_lines(actor, visit_id, lines, settle_within=settle),
-                on_success=self._submitted,
+                on_success=lambda result: self._submitted(result, who),
                 wait="正在提交医嘱…", disable=[self.composer.submit_button], lane="bank")
 
-    def _submitted(self, result: OrderLockResult) -> None:
+    def _submitted(self, result: OrderLockResult, who: str) -> None:
         self.composer.clear()
         self.open_visit()
-        self._lock_answer(result)
+        self._lock_answer(result, who)
 
-    def _lock_answer(self, result: OrderLockResult) -> None:
+    def _lock_answer(self, result: OrderLockResult, who: str) -> None:
         order = result.order
+        # An answer that arrives after the doctor moved on names the patient it is about.
+        elsewhere = self.current is None or self.current.visit_id != order.visit_id
+        prefix = f"患者 {who}：" if elsewhere else ""
         if result.state == "pending":
-            self.pending[order.id] = order.visit_id
+            self.pending[order.id] = who
             self.follow_timer.start()
             self.say(f"医嘱 {order.order_no} 已提交。{result.message}", WARN_STYLE)
             return
         self.pending.pop(order.id, None)
         if result.state == "locked":
-            self.say(f"医嘱 {order.order_no} 已提交，“信用就医”已锁定 {yuan(order.total_fen)}")
-            self._show_total(result)
+            self.say(f"{prefix}医嘱 {order.order_no} 已提交，“信用就医”已锁定 {yuan(order.total_fen)}")
+            self._show_total(result, who)
         elif result.state == "refused":
-            self.say(f"医嘱 {order.order_no}：{result.message}", BAD_STYLE)
-            messages.warning(self, result.message)
+            self.say(f"{prefix}医嘱 {order.order_no}：{result.message}", BAD_STYLE)
+            messages.warning(self, prefix + result.message)
         else:
-            self.say(f"医嘱 {order.order_no} {result.message}")
+            self.say(f"{prefix}医嘱 {order.order_no} {result.message}")
 
-    def _show_total(self, result: OrderLockResult) -> None:
+    def _show_total(self, result: OrderLockResult, who: str) -> None:
         if self.total_dialog is not None:
             self.total_dialog.deleteLater()
-        detail = f"本单 {result.order.order_no}：{yuan(result.order.total_fen)}"
+        detail = f"患者 {who}　本单 {result.order.order_no}：{yuan(result.order.total_fen)}"
         self.total_dialog = CreditTotalDialog(result.total_text, detail, self)
         self.total_dialog.open()
 
@@ -395,14 +400,16 @@ class DoctorStation(QWidget):
             self.follow_timer.stop()
             return
         flow, actor = self.flow, self.actor
-        for order_id in list(self.pending):
+        for order_id in set(self.pending) - self._following:
+            self._following.add(order_id)
             ops.run(self, lambda o=order_id: flow.follow_up(actor, o), on_success=self._followed,
-                    on_failure=lambda _e: None, lane="bank")
+                    on_failure=lambda _e, o=order_id: self._following.discard(o), lane="bank")
 
     def _followed(self, result: OrderLockResult) -> None:
+        self._following.discard(result.order.id)
         if result.order.id not in self.pending or not result.settled:
             return
-        self._lock_answer(result)
+        self._lock_answer(result, self.pending[result.order.id])
         if self.current is not None and result.order.visit_id == self.current.visit_id:
             self.open_visit()
 

@@ -75,7 +75,8 @@ class ImmunizationDesk(QWidget):
         self.sign: SignStatus | None = None
         self.prompt: CreditPromptDialog | None = None
         self.pay_dialog: DepositDialog | None = None
-        self.pending: set[int] = set()
+        self.pending: set[int] = set()  # slips whose lock is still with the bank
+        self._following: set[int] = set()  # follow-up queries in flight
         self.last_print = None
         self.settle_within = 2.0
         self.patients = RecordTableModel(PATIENT_COLUMNS, parent=self)
@@ -360,11 +361,13 @@ class ImmunizationDesk(QWidget):
             self.follow_timer.stop()
             return
         flow, actor = self.flow, self.actor
-        for order_id in list(self.pending):
+        for order_id in self.pending - self._following:
+            self._following.add(order_id)
             ops.run(self, lambda o=order_id: flow.follow_up(actor, o), on_success=self._followed,
-                    on_failure=lambda _e: None, lane="bank")
+                    on_failure=lambda _e, o=order_id: self._following.discard(o), lane="bank")
 
     def _followed(self, result: OrderLockResult) -> None:
+        self._following.discard(result.order.id)
         if result.order.id in self.pending and result.settled:
             self._lock_answer(result)
             self.load_slips()

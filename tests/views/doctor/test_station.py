@@ -11,9 +11,10 @@ from sqlalchemy import select
 from desktop_his.services import texts
 from desktop_his.services.container import Services
 from desktop_his.services.enums import FeeStatus, LockStatus
-from desktop_his.services.models import CreditLock, Visit
+from desktop_his.services.models import CreditLock, Doctor, Visit
 from desktop_his.services.payments import PaymentService
 from desktop_his.views.doctor.station import MARK_COLUMN, DoctorStation
+from tests.factories import make_demo_patient
 from tests.gui import Messages, screenshot, type_text, wait_ops
 from tests.views.doctor.docfix import DocWorld, make_doc_world
 from tests.views.inpatient.deskfix import pdf_text
@@ -145,6 +146,7 @@ def test_processing_resolves_while_the_doctor_works_on(qtbot, station: DoctorSta
     open_visit(qtbot, station, other)
     qtbot.waitUntil(lambda: station.total_dialog is not None, timeout=15_000)
     assert station.total_dialog.total.text() == "患者本次使用“信用就医”额度支付总费用：¥90.00"
+    assert "患者 张伟" in station.total_dialog.detail.text() and station.message.text().startswith("患者 张伟：")
     assert not station.pending
     open_visit(qtbot, station, visit)
     assert station.orders.rows()[0].fee_status == FeeStatus.LOCKED
@@ -194,6 +196,7 @@ def test_revoke_before_and_after_deduction(qtbot, station: DoctorStation, world:
     wait_ops(qtbot)
     assert [o.fee_status for o in station.orders.rows()] == [FeeStatus.CANCELLED, FeeStatus.REFUNDED]
     assert station.credit_total.text().endswith("¥10.00")
+    screenshot(station, "doctor-orders-after-revoke")
 
 
 def test_executed_with_actual_amount_and_the_order_slip(qtbot, station: DoctorStation, world: DocWorld) -> None:  # noqa: ANN001
@@ -239,3 +242,26 @@ def test_switch_to_credit_at_the_window_while_the_visit_is_open(qtbot, station: 
     qtbot.waitUntil(lambda: station.notice_dialog is not None and station.notice_dialog.isVisible(), timeout=10_000)
     assert station.notice_dialog.notice.text() == NOTICE and station.banner.isVisible()
     assert station.model.row(0).pay_mark == "信用就医"
+
+
+def test_history_shows_the_patients_earlier_visits(qtbot, station: DoctorStation, world: DocWorld,
+                                                   qtmodeltester) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    from tests.factories import make_slot
+    from tests.factories import make_visit as factory_visit
+
+    services = world.services
+    with services.db.session() as s:
+        patient = make_demo_patient(s, "陈静")
+        earlier = make_slot(s, s.get(Doctor, world.h.doctor.id), world.h.day - timedelta(days=30))
+        factory_visit(s, patient, earlier, status="seen", credit=True)
+    today = world.visit("陈静")
+    open_visit(qtbot, station, today)
+    station.tabs.setCurrentIndex(2)
+    rows = station.history.visits.rows()
+    assert [(r.visit_date, r.department_name, r.doctor_name, r.credit) for r in rows] == [
+        (world.h.day - timedelta(days=30), "内科", "李医生", True)]
+    assert station.history.visits.index(0, 5).data() == "信用就医"
+    qtmodeltester.check(station.history.visits)
+    screenshot(station, "doctor-history")

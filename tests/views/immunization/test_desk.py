@@ -121,3 +121,20 @@ def test_unsigned_patient_pays_at_the_desk(qtbot, desk: ImmunizationDesk, msgs: 
     assert desk.prompt is None and "未签约" in desk.sign_status.text()
     charge_vaccine(qtbot, desk)
     assert desk.pay_dialog is not None and desk.pay_dialog.isVisible() and msgs.texts("warning") == []
+
+
+def test_processing_lock_is_followed_up_then_the_slip_prints(qtbot, desk: ImmunizationDesk, world: DocWorld) -> None:  # noqa: ANN001
+    register(qtbot, desk, "张伟")
+    desk.prompt.confirm_button.click()
+    wait_ops(qtbot)
+    qtbot.waitUntil(lambda: desk.current.credit, timeout=5000)
+    world.services.sandbox.admin.add_fault("lock", "processing", count=1)
+    world.services.sandbox.admin.add_fault("after_pay_query", "processing", count=1)
+    desk.settle_within = 0
+    desk.follow_timer.setInterval(200)
+    charge_vaccine(qtbot, desk)
+    assert desk.pending and "确认中" in desk.message.text() and desk.last_print is None
+    qtbot.waitUntil(lambda: desk.last_print is not None, timeout=15_000)
+    assert not desk.pending and "“信用就医”已锁定 ¥128.00" in desk.message.text()
+    wait_ops(qtbot)
+    assert desk.slips.rows()[0].fee_status == FeeStatus.LOCKED
