@@ -51,15 +51,21 @@ def test_admin_sees_every_administration_view(qtbot, sqlite_services: Services) 
 
 def test_other_roles_do_not_see_administration(qtbot, sqlite_services: Services) -> None:  # noqa: ANN001
     window = make_window(qtbot, sqlite_services, Role.CASHIER)
-    assert sidebar_keys(window) == []
-    assert "暂无可用的工作站" in window.findChild(QLabel, "no_workstation").text()
+    assert sidebar_keys(window) == ["registration"]  # 挂号收费 only, no administration
+    nobody = MainWindow(sqlite_services, add_staff(sqlite_services, "nobody"), hospital_name="演示医院",
+                        idle_timeout_ms=0)
+    qtbot.addWidget(nobody)
+    wait_ops(qtbot)
+    assert sidebar_keys(nobody) == []
+    assert "暂无可用的工作站" in nobody.findChild(QLabel, "no_workstation").text()
 
 
 def test_entries_follow_their_action(qtbot, sqlite_services: Services) -> None:  # noqa: ANN001
     def factory(_services, _actor, parent):  # noqa: ANN001, ANN202
         return QLabel("挂号收费", parent)
 
-    entries = registry.WORKSTATIONS + [registry.Workstation("registration", "挂号收费", Action.REGISTER, factory, "门诊")]
+    entries = [w for w in registry.WORKSTATIONS if w.key != "registration"]
+    entries += [registry.Workstation("registration", "挂号收费", Action.REGISTER, factory, "门诊")]
     window = make_window(qtbot, sqlite_services, Role.CASHIER, Role.FINANCE, entries=entries)
     assert sidebar_keys(window) == ["registration"]
     assert window.findChild(QWidget, "workstation_stack").currentWidget().text() == "挂号收费"
