@@ -295,7 +295,6 @@ class RegistrationWindow(QWidget):
     def _printed(self, result: PrintResult | None) -> None:
         self.load_history()
         self.patients.search.setFocus()  # ready for the next patient
-        self.patients.search.selectAll()
         if result is None:
             self.say(self.message.text() + "\u3000（未设自动打印：按 F9 打印导诊单）")
             return
