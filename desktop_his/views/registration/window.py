@@ -126,6 +126,10 @@ class RegistrationWindow(QWidget):
         layout.addWidget(top)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.message)
+        for key, act in (("F2", self.patients.read_button.click), ("F3", self.patients.new_button.click),
+                         ("Ctrl+F", self.patients.search.setFocus)):
+            shortcut = QShortcut(QKeySequence(key), self, act)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._enable()
 
     def _actions(self) -> QHBoxLayout:
