@@ -81,7 +81,7 @@ def main(rounds: int, latency_ms: int) -> None:
     window.resize(1100, 760)
     window.show()
     app.processEvents()
-    stalls, waits = [], []
+    stalls, waits, cpu_stalls = [], [], []
 
     def idle_gaps(ms: int) -> float:
         """The same 1 ms timer with nothing in flight: what the OS scheduler alone costs on this machine."""
@@ -101,12 +101,18 @@ def main(rounds: int, latency_ms: int) -> None:
         baseline = idle_gaps(latency_ms)
         for number in numbers:
             gaps: list[float] = []
+            cpu_gaps: list[float] = []
             clock = QElapsedTimer()
             tick = QTimer(interval=1)
+            last_cpu = [time.thread_time()]
 
-            def on_tick(gaps: list[float] = gaps, clock: QElapsedTimer = clock) -> None:
+            def on_tick(gaps: list[float] = gaps, clock: QElapsedTimer = clock, cpu_gaps: list[float] = cpu_gaps,
+                        last_cpu: list[float] = last_cpu) -> None:
                 gaps.append(clock.nsecsElapsed() / 1e6)
                 clock.restart()
+                now = time.thread_time()  # the GUI thread's own CPU time: its work, not the OS's scheduling
+                cpu_gaps.append((now - last_cpu[0]) * 1000)
+                last_cpu[0] = now
 
             tick.timeout.connect(on_tick)
             loop = QEventLoop()
@@ -134,6 +140,7 @@ def main(rounds: int, latency_ms: int) -> None:
             poll.stop()
             waits.append((time.perf_counter() - started) * 1000)
             stalls.append(max(gaps))
+            cpu_stalls.append(max(cpu_gaps))
             assert saw_wait, "the wait state was never shown"
             assert window.query is not None and window.query.signed, window.sign_label.text()
         print(f"rounds: {rounds}, sign-status query with {latency_ms} ms injected latency (sandbox in its own process)")
@@ -141,6 +148,8 @@ def main(rounds: int, latency_ms: int) -> None:
         print(f"longest event-loop stall per round: {', '.join(f'{x:.1f}' for x in stalls)} ms")
         print(f"worst stall: {max(stalls):.1f} ms, median {statistics.median(stalls):.1f} ms   [target ≤ 30 ms]"
               f"   (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+        print(f"GUI thread CPU between two turns, per round: {', '.join(f'{x:.1f}' for x in cpu_stalls)} ms; worst {max(cpu_stalls):.1f} ms, median "
+              f"{statistics.median(cpu_stalls):.1f} ms")
         print(f"baseline: longest gap of the idle event loop over {latency_ms} ms: {baseline:.1f} ms "
               f"(the machine's own scheduling noise)")
     finally:
