@@ -45,7 +45,10 @@ CHECKED_ELSEWHERE = {"AdmissionDesk", "AdmitDialog", "DepositDialog", "ConsentDi
                      # tests/views/doctor/test_ui_names.py
                      "DoctorStation", "CreditNoticeDialog", "CreditTotalDialog", "RevokeDialog", "ExecuteDialog",
                      "ImmunizationDesk", "CreditPromptDialog",
-                     "FinanceDesk", "InboxDialog"}
+                     "FinanceDesk", "InboxDialog",
+                     # tests/views/registration/test_ui_names.py
+                     "RegistrationWindow", "CreditConfirmDialog", "PaymentDialog", "QrDialog", "PatientDialog",
+                     "CancelDialog", "SuspendDialog", "OrdersDialog", "PrinterDialog"}
 
 
 def test_every_window_is_documented() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop_his.services import texts
 from desktop_his.services.money import format_fen
@@ -31,6 +31,7 @@ class CreditConfirmDialog(QDialog):
         mark = QLabel(texts.slip_mark(True, sign.family_pay) or texts.SLIP_MARK_CREDIT)
         mark.setObjectName("credit_confirm_mark")
         mark.setStyleSheet(MARK_STYLE)
+        mark.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.prompt = QLabel(texts.REGISTRATION_CREDIT_PROMPT)
         self.prompt.setObjectName("credit_confirm_text")
         self.prompt.setWordWrap(True)

@@ -105,6 +105,7 @@ class FeeFlow(QObject):
         self.poll.timeout.connect(self._poll)
         self._polling = False
         self.running = False
+        self.late = False  # the bank's answer is awaited in the background; the window serves others meanwhile
 
     def start(self) -> None:
         self.running = True
@@ -142,8 +143,13 @@ class FeeFlow(QObject):
             self.message.emit(result.message)
             self._reload_and_finish()
         elif result.state == "pending":
-            self.message.emit(result.message)
+            self.message.emit(f"{self.visit.patient_name}（就诊号 {self.visit.visit_no}）：{result.message}")
+            self.late, self.running = True, False  # the cashier may register the next patient meanwhile
             self.poll.start()
+        elif self.late:  # refused after all: the patient pays at the window (F4), no dialog over someone else
+            self.message.emit(f"{self.visit.patient_name}（就诊号 {self.visit.visit_no}）：{result.message}。"
+                              "请选中该记录按 F4 以其他方式缴费。")
+            self._finish(None)
         else:
             self._other_channel(result.message)
 

@@ -166,7 +166,7 @@ class PatientPanel(QWidget):
         self.patient = row
         self.table.hide()
         self.show_error("")
-        self.search.selectAll()
+        self.search.clear()  # the full ID number does not stay on screen (SPEC §7); the line is ready again
         text = (f"{row.name}\u3000{row.sex_label}\u3000{row.age}岁\u3000{row.id_type_label} {row.id_number_masked}"
                 f"\u3000{row.phone or row.guardian_phone or ''}")
         if row.guardian_name:

@@ -126,6 +126,10 @@ class RegistrationWindow(QWidget):
         layout.addWidget(top)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.message)
+        for key, act in (("F2", self.patients.read_button.click), ("F3", self.patients.new_button.click),
+                         ("Ctrl+F", self.patients.search.setFocus)):
+            shortcut = QShortcut(QKeySequence(key), self, act)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self._enable()
 
     def _actions(self) -> QHBoxLayout:
@@ -301,7 +305,6 @@ class RegistrationWindow(QWidget):
     def _printed(self, result: PrintResult | None) -> None:
         self.load_history()
         self.patients.search.setFocus()  # ready for the next patient
-        self.patients.search.selectAll()
         if result is None:
             self.say(self.message.text() + "\u3000（未设自动打印：按 F9 打印导诊单）")
             return

@@ -161,6 +161,7 @@ def test_bank_outcome_unknown_then_resolved_in_the_background(qtbot, sqlite_bank
     visit = world.visits(patient_id)[0]
     assert visit.fee_status == FeeStatus.PENDING and visit.status == "registered"  # registration intact
     assert active_dialog(window, "payment_dialog") is None and window.last_print is None
+    assert not window.flow.running  # the cashier is free to serve the next patient meanwhile
     admin.clear_faults()  # the bank answers again: the window's background check settles it
     wait_printed(qtbot, window)
     visit = world.visits(patient_id)[0]
