@@ -139,6 +139,7 @@ class FinanceDesk(QWidget):
             self.refresh_status()
             self.refresh_queue()
             self.refresh_runs()
+            self.refresh_balance()
 
     # ------------------------------------------------------------------------------------------ layout
 
