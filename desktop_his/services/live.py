@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import select as select_module
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import select, text, update
@@ -31,12 +32,23 @@ CHANNEL = "desktop_his"
 
 
 def publish(session: Session, *topics: str) -> None:
-    """Announce that ``topics`` changed; delivered when the surrounding transaction commits."""
+    """Announce that ``topics`` changed; delivered when the surrounding transaction commits. A topic already
+    announced in the same (sub)transaction is not announced again (bulk handlers, e.g. the T-day deduction,
+    publish per row)."""
+    txn = session.get_nested_transaction() or session.get_transaction()
+    seen: set[str] = set()
+    if txn is not None:
+        published = session.info.setdefault("live_published", weakref.WeakKeyDictionary())
+        seen = published.setdefault(txn, set())
+    topics = tuple(t for t in dict.fromkeys(topics) if t not in seen)
+    seen.update(topics)
+    if not topics:
+        return
     if session.get_bind().dialect.name == "postgresql":
-        for topic in dict.fromkeys(topics):
+        for topic in topics:
             session.execute(text("SELECT pg_notify(:channel, :topic)"), {"channel": CHANNEL, "topic": topic})
         return
-    for topic in dict.fromkeys(topics):
+    for topic in topics:
         session.execute(sqlite_insert(ChangeSeq).values(topic=topic, seq=0).on_conflict_do_nothing())
         session.execute(update(ChangeSeq).where(ChangeSeq.topic == topic).values(seq=ChangeSeq.seq + 1))
 

@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDate, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QObject, Qt, QTime, QTimer, Signal
 from PySide6.QtWidgets import (
     QDateEdit,
     QFileDialog,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTabWidget,
+    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -138,6 +139,7 @@ class FinanceDesk(QWidget):
             self.refresh_status()
             self.refresh_queue()
             self.refresh_runs()
+            self.refresh_balance()
 
     # ------------------------------------------------------------------------------------------ layout
 
@@ -164,6 +166,11 @@ class FinanceDesk(QWidget):
         self.settle_button = _button("开始扣款", "finance_settle_run", self.start_settle,
                                      "把该日全部“信用就医”锁定按实际金额扣款；可重复执行，已扣的不会重复扣")
         self.settle_refresh = _button("刷新", "finance_settle_refresh", self.refresh_status)
+        self.warn_at = QTimeEdit(QTime(23, 0))
+        self.warn_at.setObjectName("finance_warn_at")
+        self.warn_at.setDisplayFormat("HH:mm")
+        self.warn_at.setToolTip("T日该时间后仍有未扣款或结果未确认的锁定时，本页显示红色提醒")
+        self.warn_save = _button("保存提醒时间", "finance_warn_save", self.save_warning_time)
         self.progress = QProgressBar()
         self.progress.setObjectName("finance_settle_progress")
         self.progress.setFormat("%v / %m")
@@ -182,6 +189,9 @@ class FinanceDesk(QWidget):
         bar.addWidget(self.settle_button)
         bar.addWidget(self.settle_refresh)
         bar.addStretch(1)
+        bar.addWidget(label("finance_warn_label", "截止提醒", wrap=False))
+        bar.addWidget(self.warn_at)
+        bar.addWidget(self.warn_save)
         box = QGroupBox("银行已于24时释放、未能扣款的锁定（须以其他方式收取）")
         inner = QVBoxLayout(box)
         inner.addWidget(self.released_table)
@@ -285,10 +295,23 @@ class FinanceDesk(QWidget):
         if self.services.deduction is None:
             return
         svc, actor, day = self.services.deduction, self.actor, _pydate(self.settle_date)
-        ops.run(self, lambda: (svc.status(actor, day), svc.released(actor, day)), on_success=self._status_loaded)
+        ops.run(self, lambda: (svc.status(actor, day), svc.released(actor, day), svc.warning_time()),
+                on_success=self._status_loaded)
 
-    def _status_loaded(self, data: tuple[DayStatus, list]) -> None:
-        st, released = data
+    def save_warning_time(self) -> None:
+        if self.services.deduction is None:
+            return
+        from datetime import time as dtime
+
+        svc, actor, t = self.services.deduction, self.actor, self.warn_at.time()
+        at = dtime(t.hour(), t.minute())
+        ops.run(self, lambda: svc.set_warning_time(actor, at), on_success=lambda _r: self.refresh_status(),
+                on_failure=self._settle_failed, disable=[self.warn_save])
+
+    def _status_loaded(self, data: tuple[DayStatus, list, Any]) -> None:
+        st, released, warn_at = data
+        if not self.warn_at.hasFocus():
+            self.warn_at.setTime(QTime(warn_at.hour, warn_at.minute))
         if st.business_date != _pydate(self.settle_date):
             return
         self.last_status = st

@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from PySide6.QtCore import QTime
 from sqlalchemy import select, update
 
 from desktop_his.services.container import Services
@@ -126,6 +127,11 @@ def test_deadline_alert_and_the_cashiers_badge(qtbot, world) -> None:  # noqa: A
     desk = make_desk(qtbot, services, finance)
     assert desk.alert.isVisible() and "6 笔锁定未扣款" in desk.alert.text()
     desk.grab().save(f"{SHOTS}/finance-alert.png")
+    desk.warn_at.setTime(QTime(23, 30))  # a later warning time: not due yet at 23:10
+    desk.save_warning_time()
+    wait_ops(qtbot)
+    wait_ops(qtbot)
+    assert not desk.alert.isVisible() and services.deduction.warning_time() == time(23, 30)
     badge = InboxBadge(services, cashier)
     qtbot.addWidget(badge)
     wait_ops(qtbot)
