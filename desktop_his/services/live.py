@@ -14,12 +14,13 @@ what it shows, it never applies a payload.
 
 from __future__ import annotations
 
+import functools
 import logging
 import select as select_module
 import threading
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import select, text, update
+from sqlalchemy import TextClause, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -30,11 +31,18 @@ log = logging.getLogger(__name__)
 CHANNEL = "desktop_his"
 
 
+@functools.lru_cache(maxsize=16)
+def _notify_text(n: int) -> TextClause:
+    return text("SELECT " + ", ".join(f"pg_notify(:channel, :t{i})" for i in range(n)))
+
+
 def publish(session: Session, *topics: str) -> None:
     """Announce that ``topics`` changed; delivered when the surrounding transaction commits."""
     if session.get_bind().dialect.name == "postgresql":
-        for topic in dict.fromkeys(topics):
-            session.execute(text("SELECT pg_notify(:channel, :topic)"), {"channel": CHANNEL, "topic": topic})
+        unique = list(dict.fromkeys(topics))
+        if unique:  # one round trip however many topics
+            params = {f"t{i}": topic for i, topic in enumerate(unique)}
+            session.execute(_notify_text(len(unique)), {"channel": CHANNEL, **params})
         return
     for topic in dict.fromkeys(topics):
         session.execute(sqlite_insert(ChangeSeq).values(topic=topic, seq=0).on_conflict_do_nothing())
