@@ -20,7 +20,7 @@ import select as select_module
 import threading
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import TextClause, select, text, update
+from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,11 @@ from desktop_his.services.models import ChangeSeq
 
 log = logging.getLogger(__name__)
 CHANNEL = "desktop_his"
+
+
+_CHANGE = ChangeSeq.__table__
+_SQLITE_BUMP = (sqlite_insert(_CHANGE).values(topic=bindparam("topic"), seq=1)
+                .on_conflict_do_update(index_elements=[_CHANGE.c.topic], set_={"seq": _CHANGE.c.seq + 1}))
 
 
 @functools.lru_cache(maxsize=16)
@@ -44,9 +49,9 @@ def publish(session: Session, *topics: str) -> None:
             params = {f"t{i}": topic for i, topic in enumerate(unique)}
             session.execute(_notify_text(len(unique)), {"channel": CHANNEL, **params})
         return
-    for topic in dict.fromkeys(topics):
-        session.execute(sqlite_insert(ChangeSeq).values(topic=topic, seq=0).on_conflict_do_nothing())
-        session.execute(update(ChangeSeq).where(ChangeSeq.topic == topic).values(seq=ChangeSeq.seq + 1))
+    unique = list(dict.fromkeys(topics))
+    if unique:  # one upsert for all topics (building two statements per topic cost more than running them)
+        session.execute(_SQLITE_BUMP, [{"topic": t} for t in unique])
 
 
 class ChangeWatcher:
