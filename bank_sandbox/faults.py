@@ -12,6 +12,8 @@ Kinds:
 - ``garbage``     answer bytes that are not a signed envelope (``commit`` true: after executing).
 - ``error``       answer FAILED with ``code`` (any code, e.g. ``ADPTSY0004`` or ``DCBS0004PL0974``);
                   ``commit`` true executes first (the bank failed after doing the work).
+- ``http_error``  answer an HTTP 5xx (``code``, default ``503``) with an HTML body, as a proxy or gateway in
+                  front of the bank does; ``commit`` true executes first (default false).
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-KINDS = ("refuse", "delay", "drop_reply", "processing", "garbage", "error")
+KINDS = ("refuse", "delay", "drop_reply", "processing", "garbage", "error", "http_error")
 COMMIT_DEFAULT = {"refuse": False, "delay": True, "drop_reply": True, "processing": True, "garbage": True,
-                  "error": False}
+                  "error": False, "http_error": False}
 
 
 @dataclass
@@ -60,6 +62,8 @@ class Faults:
             raise ValueError(f"unknown fault kind {kind!r}; one of {', '.join(KINDS)}")
         if kind == "error" and not code:
             raise ValueError("an error fault needs a code")
+        if kind == "http_error" and not (str(code or 503).isdigit() and 500 <= int(code or 503) <= 599):
+            raise ValueError("an http_error fault's code is an HTTP status 500–599")
         if not 0.0 <= probability <= 1.0 or (count is not None and count < 0) or delay_ms < 0:
             raise ValueError("probability 0..1, count ≥ 0, delay_ms ≥ 0")
         with self._lock:

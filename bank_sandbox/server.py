@@ -72,6 +72,9 @@ class Sandbox:
         except wire.WireError as exc:
             return "reply", 200, self._envelope_error(raw, interface, exc, now_ms)
         result = self._execute(interface, env, fired, now_ms)
+        if "http_error" in fired:
+            status = int(fired["http_error"].code or 503)
+            return "reply", status, f"<html><body><h1>{status}</h1>upstream error</body></html>".encode()
         if "drop_reply" in fired:
             return "drop", 0, b""
         if "garbage" in fired:
@@ -101,6 +104,9 @@ class Sandbox:
             error, processing, garbage = fired.get("error"), fired.get("processing"), fired.get("garbage")
             if processing and interface in QUERY_OPS:
                 return {"status": "PROCESSING", "code": codes.PROCESSING, "message": codes.message(codes.PROCESSING)}
+            http_error = fired.get("http_error")
+            if http_error and not http_error.commit:
+                return failed(codes.VALIDATION)  # never sent: the caller gets the 5xx
             if (error and not error.commit) or (garbage and not garbage.commit):
                 return failed(error.code, error.message) if error else failed(codes.VALIDATION)
             try:

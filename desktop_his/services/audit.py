@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -106,25 +108,73 @@ def _take_head(session: Session, chain: str) -> tuple[int, str]:
     return row[0], row[1]
 
 
+# The tip this process last wrote, per (engine, chain): a hint that lets the usual append (a PC writing to its
+# own chain) skip reading the head. The guarded UPDATE re-checks it; a stale hint (a rollback, a second
+# program on the same workstation) simply falls back to locking the head and reading it.
+_tips: weakref.WeakKeyDictionary[Engine, dict[str, tuple[int, str]]] = weakref.WeakKeyDictionary()
+_tips_lock = threading.Lock()
+
+_GUARDED_HEAD = (update(_HEAD).where(_HEAD.c.chain == bindparam("c"), _HEAD.c.seq == bindparam("prev_seq"),
+                                     _HEAD.c.hash == bindparam("prev_hash"))
+                 .values(seq=bindparam("seq"), hash=bindparam("new_hash")))
+_SET_HASH = update(_HEAD).where(_HEAD.c.chain == bindparam("c")).values(hash=bindparam("new_hash"))
+_INSERT_RECORD = insert(_RECORD).returning(_RECORD.c.id)
+_COLUMNS = ("chain", "seq", "at", "actor_id", "actor", "workstation", "action", "entity", "entity_id", "detail",
+            "prev_hash", "hash")
+# PostgreSQL: the guarded head move and the insert in one round trip (no row when the hint was stale).
+_PG_APPEND = text(
+    "WITH h AS (UPDATE audit_head SET seq = :seq, hash = :new_hash"
+    " WHERE chain = :c AND seq = :prev_seq AND hash = :prev_hash RETURNING 1) "
+    "INSERT INTO audit_record (chain, seq, at, actor_id, actor, workstation, action, entity, entity_id, detail,"
+    " prev_hash, hash) SELECT :c, :seq, :at, CAST(:actor_id AS integer), :actor, :workstation, :action, :entity,"
+    " :entity_id, CAST(:detail AS json), :prev_hash, :new_hash FROM h RETURNING id")
+
+
+def _engine(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
+def _append_on_hint(session: Session, engine: Engine, record: AuditRecord, hint: tuple[int, str]) -> int | None:
+    params = {"c": record.chain, "seq": record.seq, "prev_seq": hint[0], "prev_hash": hint[1],
+              "new_hash": record.hash}
+    if engine.dialect.name == "postgresql":
+        return session.execute(_PG_APPEND, {**params, "at": record.at, "actor_id": record.actor_id,
+                                            "actor": record.actor, "workstation": record.workstation,
+                                            "action": record.action, "entity": record.entity,
+                                            "entity_id": record.entity_id,
+                                            "detail": json.dumps(record.detail, ensure_ascii=False)}).scalar()
+    if session.execute(_GUARDED_HEAD, params).rowcount != 1:
+        return None
+    return session.execute(_INSERT_RECORD, {k: getattr(record, k) for k in _COLUMNS}).scalar_one()
+
+
 def append(session: Session, *, actor: Actor, action: str, at: datetime, entity: str = "",
            entity_id: object = "", detail: dict[str, Any] | None = None) -> AuditRecord:
     """Append one record to the actor's workstation chain. ``action`` is a dotted name
     (``registration.credit_confirmed``, ``auth.login``). Returns the record as written (not attached to the
     session)."""
     chain = chain_of(actor)
-    seq, prev = _take_head(session, chain)
+    engine = _engine(session)
     record = AuditRecord(
-        chain=chain, seq=seq, at=at, actor_id=actor.staff_id, actor=actor.username,
-        workstation=actor.workstation, action=action, entity=entity, entity_id=str(entity_id),
-        detail=_normalise(detail), prev_hash=prev, hash="",
+        chain=chain, at=at, actor_id=actor.staff_id, actor=actor.username, workstation=actor.workstation,
+        action=action, entity=entity, entity_id=str(entity_id), detail=_normalise(detail),
     )
-    record.hash = record_hash(prev, record)
-    record.id = session.execute(
-        insert(_RECORD).values(chain=chain, seq=seq, at=at, actor_id=record.actor_id, actor=record.actor,
-                               workstation=record.workstation, action=action, entity=entity,
-                               entity_id=record.entity_id, detail=record.detail, prev_hash=prev, hash=record.hash)
-        .returning(_RECORD.c.id)).scalar_one()
-    session.execute(update(_HEAD).where(_HEAD.c.chain == chain).values(hash=record.hash))
+    with _tips_lock:
+        hint = _tips.get(engine, {}).get(chain)
+    record_id = None
+    if hint is not None:
+        record.seq, record.prev_hash = hint[0] + 1, hint[1]
+        record.hash = record_hash(hint[1], record)
+        record_id = _append_on_hint(session, engine, record, hint)
+    if record_id is None:
+        record.seq, record.prev_hash = _take_head(session, chain)
+        record.hash = record_hash(record.prev_hash, record)
+        record_id = session.execute(_INSERT_RECORD, {k: getattr(record, k) for k in _COLUMNS}).scalar_one()
+        session.execute(_SET_HASH, {"c": chain, "new_hash": record.hash})
+    record.id = record_id
+    with _tips_lock:
+        _tips.setdefault(engine, {})[chain] = (record.seq, record.hash)
     return record
 
 

@@ -14,13 +14,14 @@ what it shows, it never applies a payload.
 
 from __future__ import annotations
 
+import functools
 import logging
 import select as select_module
 import threading
 import weakref
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import select, text, update
+from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,16 @@ from desktop_his.services.models import ChangeSeq
 
 log = logging.getLogger(__name__)
 CHANNEL = "desktop_his"
+
+
+_CHANGE = ChangeSeq.__table__
+_SQLITE_BUMP = (sqlite_insert(_CHANGE).values(topic=bindparam("topic"), seq=1)
+                .on_conflict_do_update(index_elements=[_CHANGE.c.topic], set_={"seq": _CHANGE.c.seq + 1}))
+
+
+@functools.lru_cache(maxsize=16)
+def _notify_text(n: int) -> TextClause:
+    return text("SELECT " + ", ".join(f"pg_notify(:channel, :t{i})" for i in range(n)))
 
 
 def publish(session: Session, *topics: str) -> None:
@@ -45,12 +56,11 @@ def publish(session: Session, *topics: str) -> None:
     if not topics:
         return
     if session.get_bind().dialect.name == "postgresql":
-        for topic in topics:
-            session.execute(text("SELECT pg_notify(:channel, :topic)"), {"channel": CHANNEL, "topic": topic})
+        params = {f"t{i}": topic for i, topic in enumerate(topics)}  # one round trip however many topics
+        session.execute(_notify_text(len(topics)), {"channel": CHANNEL, **params})
         return
-    for topic in topics:
-        session.execute(sqlite_insert(ChangeSeq).values(topic=topic, seq=0).on_conflict_do_nothing())
-        session.execute(update(ChangeSeq).where(ChangeSeq.topic == topic).values(seq=ChangeSeq.seq + 1))
+    # one upsert for all topics (building two statements per topic cost more than running them)
+    session.execute(_SQLITE_BUMP, [{"topic": t} for t in topics])
 
 
 class ChangeWatcher:

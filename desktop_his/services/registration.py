@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from desktop_his.services import audit, live, numbers, pinyin, registration_rules
+from desktop_his.services import audit, live, numbers, pinyin, registration_rules, registration_write
 from desktop_his.services.clock import Clock
 from desktop_his.services.db import Database
 from desktop_his.services.enums import FeeStatus, VisitStatus
@@ -176,32 +176,23 @@ class RegistrationService:
         another window a moment earlier; nothing is saved then."""
         require(actor, Action.REGISTER)
         now = self.clock.now()
-        with self.db.session() as s:
-            patient = s.execute(select(Patient).where(Patient.id == patient_id).with_for_update()).scalar_one_or_none()
-            if patient is None:
-                raise NotFound("未找到该患者", code="patient_not_found")
-            slot = _slot(s, slot_id)
-            self.engine.require_allowed(s, patient, slot, now)
-            queue_no = _take_place(s, slot)
-            visit = Visit(
-                visit_no=numbers.next_number(s, "visit", now.date()), patient_id=patient.id, slot_id=slot.id,
-                department_id=slot.department_id, doctor_id=slot.doctor_id, visit_date=slot.date,
-                period=slot.period, queue_no=queue_no, kind="outpatient", status=VisitStatus.REGISTERED.value,
-                fee_fen=slot.fee_fen, fee_status=(FeeStatus.UNPAID if slot.fee_fen else FeeStatus.PAID).value,
-                created_at=now, created_by=actor.staff_id, workstation=actor.workstation,
-            )
-            s.add(visit)
-            s.flush()
-            audit.append(s, actor=actor, action="registration.created", at=now, entity="visit", entity_id=visit.id,
-                         detail={"visit_no": visit.visit_no, "patient_id": patient.id, "slot_id": slot.id,
-                                 "queue_no": queue_no, "fee_fen": visit.fee_fen})
-            if payment is not None and visit.fee_fen:
-                record_in_session(s, actor, now, patient_id=patient.id, purpose="registration",
-                                  amount_fen=visit.fee_fen, channel=payment.channel,
+        with self.db.session() as s:  # few statements, no ORM: see registration_write
+            got = registration_write.load(s, patient_id, slot_id)
+            registration_write.require_allowed(s, self.engine, got, now)
+            values = registration_write.take_place_and_insert(
+                s, got, visit_no=numbers.take(s, "visit", now.date()), now=now, staff_id=actor.staff_id,
+                workstation=actor.workstation)
+            visit_id, slot = values["id"], got.slot
+            audit.append(s, actor=actor, action="registration.created", at=now, entity="visit", entity_id=visit_id,
+                         detail={"visit_no": values["visit_no"], "patient_id": patient_id, "slot_id": slot.id,
+                                 "queue_no": values["queue_no"], "fee_fen": values["fee_fen"]})
+            if payment is not None and values["fee_fen"]:
+                record_in_session(s, actor, now, patient_id=patient_id, purpose="registration",
+                                  amount_fen=values["fee_fen"], channel=payment.channel,
                                   reference_no=payment.reference_no, cash_received_fen=payment.cash_received_fen,
-                                  visit_id=visit.id)
-            live.publish(s, f"doctor:{slot.doctor_id}", f"department:{slot.department_id}")
-            return visit_info(s, visit)
+                                  visit_id=visit_id)
+                return visit_info(s, _visit(s, visit_id))
+            return registration_write.info(got, values)
 
     def check_in(self, actor: Actor, visit_id: int) -> VisitInfo:
         """取号 on the day of the visit. Counts toward 取三减一. Pressing it twice changes nothing."""

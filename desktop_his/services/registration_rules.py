@@ -29,6 +29,18 @@ from desktop_his.services.ids import age_on
 from desktop_his.services.models import Department, Doctor, Patient, Slot, Visit
 from desktop_his.services.rules_config import RegistrationRules, load_rules
 
+PREFETCHED = "registration_rules_prefetched"  # session.info key: a Prefetched for the check about to run
+
+
+@dataclass(frozen=True)
+class Prefetched:
+    """What the caller read already for one (patient, slot): the rule settings and the month's visits."""
+
+    key: tuple[int, int]
+    rules: RegistrationRules
+    month_visits: list | None
+
+
 REGISTRABLE_KINDS = frozenset({DepartmentKind.CLINICAL.value, DepartmentKind.VACCINATION.value})
 COUNTED_STATUSES = frozenset(s.value for s in VisitStatus) - {VisitStatus.CANCELLED.value}
 
@@ -284,8 +296,19 @@ class RuleEngine:
     def check(self, session: Session, patient: Patient, slot: Slot, now: datetime, *,
               rules: RegistrationRules | None = None) -> list[RuleViolation]:
         """Every violation (empty list = allowed). Reads only; nothing is written."""
+        pre = session.info.get(PREFETCHED)
+        if pre is not None and pre.key == (patient.id, slot.id):  # registration's hot path read these already
+            ctx = RuleContext(session, patient, slot, slot.department, slot.doctor, now,
+                              rules if rules is not None else pre.rules)
+            if pre.month_visits is not None:
+                ctx.__dict__["month_visits"] = pre.month_visits
+            return self.check_context(ctx)
         config = rules if rules is not None else load_rules(session)
-        ctx = RuleContext(session, patient, slot, slot.department, slot.doctor, now, config)
+        return self.check_context(RuleContext(session, patient, slot, slot.department, slot.doctor, now, config))
+
+    def check_context(self, ctx: RuleContext) -> list[RuleViolation]:
+        """Every violation for an already built context (registration's hot path builds it from plain rows)."""
+        config = ctx.rules
         found = []
         for rule in self.rules:
             if rule.enabled(config):

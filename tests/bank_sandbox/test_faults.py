@@ -100,3 +100,16 @@ def test_connection_refused_when_the_bank_is_down(sandbox: RunningSandbox) -> No
     assert bank.merchant_balance().code in ("ADPTSY0003", "ADPTSY0005")  # pooled connection, then a new one
     assert bank.merchant_balance().code == "ADPTSY0003"
     bank.close()
+
+
+def test_http_error_answers_5xx_and_commits_only_when_asked(bank: BankClient, sandbox: RunningSandbox) -> None:
+    confirmed(bank)
+    sandbox.admin.add_fault("lock", "http_error", count=1, code="502")
+    result = bank.lock(LockRequest(ZW_AGREEMENT, "V1", "L1", 100))
+    assert result.status is None and result.state == "UNKNOWN"
+    assert lock_numbers(sandbox) == []
+    sandbox.admin.add_fault("lock", "http_error", count=1, commit=True)
+    assert bank.lock(LockRequest(ZW_AGREEMENT, "V1", "L2", 100)).state == "UNKNOWN"
+    assert lock_numbers(sandbox) == ["L2"]
+    with pytest.raises(AdminError):
+        sandbox.admin.add_fault("lock", "http_error", code="404")

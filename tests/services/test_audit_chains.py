@@ -124,3 +124,26 @@ def test_single_chain_database_upgrades_to_the_hospital_chain(empty_db: Database
     fill(empty_db, clock, ("WIN-9", ""))
     result = check(empty_db)
     assert result.ok and result.records == 8
+
+
+def test_append_after_a_rolled_back_append_continues_the_chain(db: Database, clock) -> None:  # noqa: ANN001
+    """The process's remembered tip goes stale when a transaction rolls back: the next append notices."""
+    with db.session() as s:
+        audit.append(s, actor=actor("WIN-05"), action="a.b", at=clock.now())
+    try:
+        with db.session() as s:
+            audit.append(s, actor=actor("WIN-05"), action="a.b", at=clock.now())
+            raise RuntimeError("abort")
+    except RuntimeError:
+        pass
+    with db.session() as s:
+        rec = audit.append(s, actor=actor("WIN-05"), action="a.c", at=clock.now())
+    assert rec.seq == 2
+    with db.session() as s:  # someone else (another program on this PC) moved the head meanwhile
+        s.execute(update(AuditHead).where(AuditHead.chain == "WIN-05").values(seq=AuditHead.seq))
+        other = Actor(8, "other", "其他", frozenset(), "WIN-05")
+        audit._tips.clear()  # noqa: SLF001 - as if the other program had appended
+        audit.append(s, actor=other, action="a.d", at=clock.now())
+    with db.session() as s:
+        assert audit.append(s, actor=actor("WIN-05"), action="a.e", at=clock.now()).seq == 4
+    assert check(db).ok and check(db).records == 4

@@ -27,3 +27,28 @@ def test_rolled_back_number_is_given_back(db: Database) -> None:
         pass
     with db.session() as s:
         assert next_number(s, "refund", day) == "R20261123000001"
+
+
+def test_take_numbers_unique_with_next_number_and_given_back_on_rollback(db: Database) -> None:
+    """``take`` (registration's hot path: per-process blocks on PostgreSQL) never collides with
+    ``next_number`` drawing from the same counter, and a rolled-back take is issued again."""
+    from desktop_his.services.numbers import take
+
+    day = date(2026, 11, 23)
+    with db.session() as s:
+        first = take(s, "visit", day)
+    try:
+        with db.session() as s:
+            lost = take(s, "visit", day)
+            raise RuntimeError("abort")
+    except RuntimeError:
+        pass
+    seen = [first]
+    with db.session() as s:
+        again = take(s, "visit", day)
+        assert again == lost
+        seen.append(again)
+        for _ in range(40):
+            seen.append(take(s, "visit", day))
+            seen.append(next_number(s, "visit", day))
+    assert len(set(seen)) == len(seen) and all(n.startswith("V20261123") for n in seen)
