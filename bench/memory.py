@@ -17,6 +17,7 @@ Linux (reads /proc/self/statm).
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import gc
 import os
 import socket
@@ -91,16 +92,20 @@ def start_sandbox(folder: str) -> tuple[subprocess.Popen, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    log = open(f"{folder}/bank.log", "w+")  # a file, not a pipe: a full pipe would stall the bank
     proc = subprocess.Popen([sys.executable, "-m", "bank_sandbox", "--host", "127.0.0.1", "--port", str(port),
-                             "--db", f"{folder}/bank.sqlite3", "--demo"], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parents[1])
-    line = proc.stdout.readline()  # type: ignore[union-attr]
-    if "listening" not in line:
-        raise RuntimeError(f"the bank sandbox did not start: {line!r}")
+                             "--db", f"{folder}/bank.sqlite3", "--demo"], stdout=log, stderr=subprocess.STDOUT,
+                            text=True, cwd=Path(__file__).resolve().parents[1])
+    deadline = time.monotonic() + 30
+    while "listening" not in Path(f"{folder}/bank.log").read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the bank sandbox did not start: {Path(f'{folder}/bank.log').read_text()}")
+        time.sleep(0.05)
     return proc, f"http://127.0.0.1:{port}"
 
 
 def main() -> int:
+    faulthandler.enable()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--registrations", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=50)
@@ -132,13 +137,14 @@ def measure(args: argparse.Namespace, total: int, bank_url: str, folder: str) ->
     from PySide6.QtWidgets import QApplication, QDialog, QLineEdit
     from sqlalchemy import func, select
 
+    from desktop_his.app import make_application
     from desktop_his.qt import ops
     from desktop_his.services.config import load_settings
     from desktop_his.services.container import build_services, connect_bank, prepare_database
     from desktop_his.services.models import Patient, Visit
     from desktop_his.views.registration.window import RegistrationWindow
 
-    app = QApplication([])
+    app: QApplication = make_application([])  # as the app makes it (translations, GUI-thread-only gc)
     settings = load_settings()
     services = build_services(settings)
     prepare_database(services)
@@ -203,8 +209,6 @@ def measure(args: argparse.Namespace, total: int, bank_url: str, folder: str) ->
 
     with services.db.reader() as s:
         visits = s.scalar(select(func.count()).select_from(Visit))
-    window.close()
-    services.close()
     growth = at_end - after_warmup
     print(f"registrations: {visits} through the window ({args.warmup} warm-up + {args.registrations} measured, "
           f"{elapsed / max(args.registrations, 1) * 1000:.0f} ms each incl. bank and PDF slip; "
@@ -216,6 +220,9 @@ def measure(args: argparse.Namespace, total: int, bank_url: str, folder: str) ->
     print(f"growth after warm-up  : {growth:+7.1f} MB  (target <= {GROWTH_TARGET_MB:.0f} MB) "
           f"{'OK' if growth <= GROWTH_TARGET_MB else 'OVER TARGET'}; from first show {at_end - at_show:+.1f} MB")
     ok = visits == total and at_end <= RSS_TARGET_MB and growth <= GROWTH_TARGET_MB
+    sys.stdout.flush()
+    window.close()
+    services.close()
     return 0 if ok else 1
 
 

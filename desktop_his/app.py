@@ -212,12 +212,13 @@ def make_application(argv: list[str]) -> QApplication:
     from PySide6.QtWidgets import QApplication
 
     from desktop_his import APP_NAME
-    from desktop_his.qt import locale_setup
+    from desktop_his.qt import gc_guard, locale_setup
 
     qInstallMessageHandler(_qt_message_handler)
     app = QApplication(argv)
     app.setApplicationName(APP_NAME)
     locale_setup.apply(app)
+    gc_guard.install(app)  # cyclic garbage collected on the GUI thread only (see qt/gc_guard.py)
     return app
 
 

@@ -18,18 +18,27 @@
 - ``wait``: after a short delay a busy cursor and the window's "请稍候…" indicator show (``set_busy`` on the
   window, see ``MainWindow``); the event loop is never blocked.
 - Tests wait with ``qtbot.waitUntil(lambda: ops.pending() == 0)`` or ``op.finished``.
+
+Threads: the workers are plain Python threads (``concurrent.futures``); a worker never touches a Qt object.
+It puts its outcome on a queue, and a GUI-thread timer (running only while something is pending, every
+``PUMP_MS``) delivers it. An earlier version ran ``QRunnable``s on ``QThreadPool`` and emitted a signal from the
+worker; under a busy window's load (``bench/memory.py``: several hundred registrations) that crashed the
+process inside PySide's cross-thread emit. Keep Qt out of the workers.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_his.dialogs import messages
@@ -42,39 +51,57 @@ Lane = Literal["db", "bank", "io"]
 WAIT_DELAY_MS = 300  # quick operations never flash an indicator
 INTERNAL_ERROR = "操作失败：程序内部错误，详细信息已写入日志。请重试；如果反复出现，请联系信息科。"
 
-_pools: dict[str, QThreadPool] = {}
+PUMP_MS = 5  # how often the GUI thread looks for finished work while any is pending
+
+_pools: dict[str, ThreadPoolExecutor] = {}
 _running: set[Op] = set()
+_outcomes: queue.SimpleQueue[tuple[Op, Any, BaseException | None]] = queue.SimpleQueue()
+_pump: QTimer | None = None
 
 
-def _pool(lane: Lane) -> QThreadPool:
+def _pool(lane: Lane) -> ThreadPoolExecutor:
     if lane not in _pools:
-        pool = QThreadPool()
-        pool.setMaxThreadCount(1 if lane == "db" else 8)
-        _pools[lane] = pool
+        _pools[lane] = ThreadPoolExecutor(max_workers=1 if lane == "db" else 8, thread_name_prefix=f"ops-{lane}")
     return _pools[lane]
 
 
-class _Job(QRunnable):
-    def __init__(self, fn: Callable[[], Any], done: Signal, lane: str) -> None:
-        super().__init__()
-        self.fn = fn
-        self.done = done
-        self.lane = lane
+def _work(op: Op, fn: Callable[[], Any]) -> None:
+    """On a worker thread: run ``fn`` and queue its outcome. No Qt here."""
+    try:
+        result, error = fn(), None
+    except BaseException as exc:  # noqa: BLE001 - delivered to the GUI thread, never lost
+        result, error = None, exc
+    _outcomes.put((op, result, error))
 
-    def run(self) -> None:
-        threading.current_thread().name = f"ops-{self.lane}"  # readable in the log
+
+def _deliver_finished() -> None:
+    """On the GUI thread (the pump timer): hand every finished operation its outcome."""
+    while True:
         try:
-            result, error = self.fn(), None
-        except BaseException as exc:  # noqa: BLE001 - delivered to the GUI thread, never lost
-            result, error = None, exc
-        self.done.emit(result, error)
+            op, result, error = _outcomes.get_nowait()
+        except queue.Empty:
+            break
+        try:
+            op._deliver(result, error)
+        except Exception:  # noqa: BLE001 - a failing handler must not hold up the others' outcomes
+            sys.excepthook(*sys.exc_info())
+    if not _running and _pump is not None:
+        _pump.stop()
+
+
+def _start_pump() -> None:
+    global _pump
+    if _pump is None or not shiboken6.isValid(_pump):
+        _pump = QTimer(interval=PUMP_MS)
+        _pump.timeout.connect(_deliver_finished)
+    if not _pump.isActive():
+        _pump.start()
 
 
 class Op(QObject):
     """One running operation. ``finished`` fires on the GUI thread after the success/failure handler."""
 
     finished = Signal()
-    _done = Signal(object, object)
 
     def __init__(self, parent: QWidget | None, fn: Callable[[], Any], *,
                  on_success: Callable[[Any], None] | None, on_failure: Callable[[BaseException], None] | None,
@@ -85,8 +112,6 @@ class Op(QObject):
         self._errors, self._wait, self._lane = errors, wait, lane
         self._disable = [w for w in disable if w.isEnabled()]
         self._busy_shown = False
-        # Emitted on a worker, received by this GUI-thread object: Qt queues the call to the GUI thread.
-        self._done.connect(self._deliver)
 
     def start(self) -> Op:
         _running.add(self)
@@ -94,10 +119,10 @@ class Op(QObject):
             widget.setEnabled(False)
         if self._wait:
             QTimer.singleShot(WAIT_DELAY_MS, self._show_busy)
-        _pool(self._lane).start(_Job(self._fn, self._done, self._lane))
+        _start_pump()
+        _pool(self._lane).submit(_work, self, self._fn)
         return self
 
-    @Slot(object, object)
     def _deliver(self, result: Any, error: BaseException | None) -> None:
         try:
             self._end_busy()
@@ -167,8 +192,15 @@ def pending() -> int:
 
 
 def shutdown(timeout_ms: int = 10_000) -> bool:
-    """Wait for the workers at exit (a half-finished database write completes rather than being cut)."""
-    return all(pool.waitForDone(timeout_ms) for pool in _pools.values())
+    """Wait for the workers at exit (a half-finished database write completes rather than being cut).
+    Outcomes not yet delivered are dropped: the windows are closing."""
+    deadline = threading.Event()
+    waiter = threading.Thread(target=lambda: ([pool.shutdown(wait=True) for pool in _pools.values()],
+                                              deadline.set()), daemon=True)
+    waiter.start()
+    finished = deadline.wait(timeout_ms / 1000)
+    _pools.clear()
+    return finished
 
 
 def _window(widget: QWidget | None) -> QWidget | None:

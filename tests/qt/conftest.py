@@ -1,3 +1,3 @@
 """Same GUI fixtures as tests/views: Chinese fonts and translation, message boxes recorded."""
 
-from tests.views.conftest import chinese_ui, msgs  # noqa: F401 - fixtures re-exported
+from tests.views.conftest import chinese_ui, gui_thread_gc, msgs  # noqa: F401 - fixtures re-exported

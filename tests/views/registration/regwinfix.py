@@ -88,7 +88,12 @@ def active_dialog(window: QWidget, name: str) -> QDialog | None:
 
 
 def wait_dialog(qtbot, window: QWidget, name: str, timeout: int = 10_000) -> QDialog:  # noqa: ANN001
-    qtbot.waitUntil(lambda: active_dialog(window, name) is not None, timeout=timeout)
+    """Wait until the dialog is shown AND has the keyboard (a user's next key goes to it; a key sent by the test
+    before its activation is processed would go to the widget behind, which modality blocks for a user)."""
+    def ready() -> bool:
+        dialog = active_dialog(window, name)
+        return dialog is not None and QApplication.activeWindow() is dialog
+    qtbot.waitUntil(ready, timeout=timeout)
     return active_dialog(window, name)
 
 

@@ -111,6 +111,8 @@ def test_unsigned_patient_gets_no_popup_pays_by_wechat_and_may_see_the_signing_q
     assert qr.code.payload.endswith("/sign?merchant=HIS0001") and qr.code.matrix
     screenshot(qr, "registration-sign-qr")
     qr.accept()
+    pay.activateWindow()  # as a desktop does when the dialog on top closes (offscreen leaves none active)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is pay)
     qtbot.keyClick(pay, Qt.Key.Key_2)  # WeChat
     assert pay.channel().value == "wechat"
     reference = pay.findChild(QLineEdit, "payment_reference")
