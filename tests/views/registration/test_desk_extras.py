@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLin
 from desktop_his.printing.settings import load_printer_settings
 from desktop_his.services.container import Services
 from desktop_his.services.enums import FeeStatus, Role
+from desktop_his.services.idcard import load_reader_setting
 from desktop_his.services.models import Slot
 from tests import factories as f
 from tests.gui import wait_ops
@@ -66,6 +67,9 @@ def test_printer_choice_is_per_workstation_and_checked(qtbot, sqlite_bank_servic
     layout = dialog.findChild(QComboBox, "printer_layout")
     layout.setCurrentIndex(layout.findData("A5"))
     dialog.findChild(QLineEdit, "printer_pdf_folder").setText(str(tmp_path / "a5"))
+    reader = dialog.findChild(QComboBox, "printer_reader_kind")
+    assert reader.currentData() == "simulated"  # demo mode's default
+    reader.setCurrentIndex(reader.findData("wedge"))
     dialog.findChild(QPushButton, "printer_save").click()
     wait_ops(qtbot)
     assert dialog.result() == QDialog.DialogCode.Accepted
@@ -73,6 +77,8 @@ def test_printer_choice_is_per_workstation_and_checked(qtbot, sqlite_bank_servic
         chosen = load_printer_settings(s, "WS-TEST", "registration")
         assert (chosen.kind, chosen.layout, chosen.pdf_folder) == ("pdf", "A5", str(tmp_path / "a5"))
         assert load_printer_settings(s, "WS-OTHER", "registration").layout == "80mm"  # another PC: its own
+        assert load_reader_setting(s, "WS-TEST", demo=True)["kind"] == "wedge"
+    assert window.patients.reader is None
     window.print_slip(world.services.registration.register(world.cashier, world.patient("刘洋"),
                                                              world.slots["lm"]).id)
     wait_printed(qtbot, window)
