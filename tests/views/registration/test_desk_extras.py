@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QPushButton
 
 from desktop_his.printing.settings import load_printer_settings
+from desktop_his.services import ids
 from desktop_his.services.container import Services
 from desktop_his.services.enums import FeeStatus, Role
+from desktop_his.services.errors import ValidationError
 from desktop_his.services.idcard import load_reader_setting
 from desktop_his.services.models import Slot
 from tests import factories as f
-from tests.gui import wait_ops
+from tests.gui import type_text, wait_ops
 from tests.views.registration.regwinfix import T, fkey, make_world, open_window, wait_dialog, wait_printed
 
 
@@ -107,3 +110,26 @@ def test_cashier_alone_sees_no_suspend_or_day_end(qtbot, sqlite_bank_services: S
     window = open_window(qtbot, world)
     assert not window.findChild(QPushButton, "reg_noshow").isVisible()
     assert not window.findChild(QPushButton, "reg_suspend").isVisible()
+
+
+@pytest.mark.parametrize(("id_type", "number"), [
+    ("01", "510104198503121233"),  # 居民身份证, wrong check digit
+    ("02", "H1234"),  # 港澳居民来往内地通行证, too short
+    ("03", "ABC"),  # 台湾居民来往大陆通行证
+    ("04", "护照123"),  # 护照
+])
+def test_new_patient_id_errors_at_the_field(qtbot, sqlite_services: Services, id_type: str, number: str) -> None:  # noqa: ANN001
+    world = make_world(sqlite_services)
+    window = open_window(qtbot, world)
+    window.patients.new_patient()
+    dialog = wait_dialog(qtbot, window, "patient_dialog")
+    type_text(dialog.findChild(QLineEdit, "patient_name"), "测试")
+    combo = dialog.findChild(QComboBox, "patient_id_type")
+    combo.setCurrentIndex(combo.findData(id_type))
+    type_text(dialog.findChild(QLineEdit, "patient_id_number"), number)
+    dialog.findChild(QPushButton, "patient_save").click()
+    wait_ops(qtbot)
+    with pytest.raises(ValidationError) as expected:
+        ids.parse_id(id_type, number, today=T)
+    assert dialog.findChild(QLabel, "patient_id_number_error").text() == expected.value.message
+    assert dialog.isVisible() and window.patient is None  # nothing saved
