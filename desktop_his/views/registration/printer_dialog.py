@@ -1,10 +1,11 @@
 """This workstation's printer for guide slips (setting ``printer:registration`` of scope ``ws:<workstation>``):
 PDF files, a system printer (any printer the OS knows), or an ESC/POS thermal printer over the network, USB or a
-serial port; 80 mm or A5; whether the slip prints by itself after registering."""
+serial port; 80 mm or A5; whether the slip prints by itself after registering. Also the workstation's ID-card
+reader (``services.idcard``: keyboard wedge / manual, the simulated reader, installed vendor adapters)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop_his.qt import ops
 from desktop_his.qt.field_errors import FieldErrors
+from desktop_his.services import idcard
 from desktop_his.services.errors import ValidationError
 from desktop_his.views.inpatient.common import label
 
@@ -39,12 +41,19 @@ def load_settings(services: Services) -> PrinterSettings:
         return load_printer_settings(s, services.settings.workstation, SLIP_KIND)
 
 
-def save_settings(services: Services, actor: Actor, settings: PrinterSettings) -> PrinterSettings:
+def load_reader(services: Services) -> str:
+    with services.db.reader() as s:
+        return idcard.load_reader_setting(s, services.settings.workstation, demo=services.demo_mode)["kind"]
+
+
+def save_settings(services: Services, actor: Actor, settings: PrinterSettings, reader_kind: str) -> PrinterSettings:
     from desktop_his.printing.settings import save_printer_settings
 
     with services.db.session() as s:
         save_printer_settings(s, services.settings.workstation, settings, at=services.clock.now(),
                               by=actor.username, slip_kind=SLIP_KIND)
+        idcard.save_reader_setting(s, services.settings.workstation, {"kind": reader_kind},
+                                   at=services.clock.now(), by=actor.username)
     return settings
 
 
@@ -54,7 +63,7 @@ class PrinterDialog(QDialog):
         from desktop_his.printing.settings import KINDS, LAYOUTS
 
         self.setObjectName("printer_dialog")
-        self.setWindowTitle(f"导诊单打印设置 — {services.settings.workstation}")
+        self.setWindowTitle(f"本机设置（导诊单打印、读卡器） — {services.settings.workstation}")
         self.services, self.actor = services, actor
         general = label("printer_form_error")
         general.hide()
@@ -76,6 +85,7 @@ class PrinterDialog(QDialog):
         self.copies = QSpinBox()
         self.copies.setObjectName("printer_copies")
         self.copies.setRange(1, 5)
+        self.reader = self._combo("printer_reader_kind", idcard.reader_kinds())
         e = self.errors
         form = QFormLayout()
         form.addRow("打印方式", e.add("kind", self.kind))
@@ -88,6 +98,7 @@ class PrinterDialog(QDialog):
         form.addRow("USB", e.add("usb_vendor", self.usb, "usb_product"))
         form.addRow("串口", e.add("serial_device", self.serial, "baudrate"))
         form.addRow("份数", e.add("copies", self.copies, "columns"))
+        form.addRow("身份证读卡器", e.add("reader_kind", self.reader))
         self.save_button = QPushButton("保存 (Enter)")
         self.save_button.setObjectName("printer_save")
         self.save_button.setDefault(True)
@@ -107,7 +118,12 @@ class PrinterDialog(QDialog):
         self.setMinimumWidth(480)
         self._fill_printers()
         svc = services
-        ops.run(self, lambda: load_settings(svc), on_success=self.show_settings)
+        ops.run(self, lambda: (load_settings(svc), load_reader(svc)), on_success=self._loaded)
+
+    def _loaded(self, data: tuple[PrinterSettings, str]) -> None:
+        settings, reader = data
+        self.reader.setCurrentIndex(max(0, self.reader.findData(reader)))
+        self.show_settings(settings)
 
     @staticmethod
     def _combo(name: str, items: dict[str, str]) -> QComboBox:
@@ -164,9 +180,6 @@ class PrinterDialog(QDialog):
         except ValidationError as exc:
             self.errors.show(exc)
             return
-        services, actor = self.services, self.actor
-        ops.run(self, lambda: save_settings(services, actor, settings), on_success=lambda _s: self.accept(),
+        services, actor, reader = self.services, self.actor, self.reader.currentData()
+        ops.run(self, lambda: save_settings(services, actor, settings, reader), on_success=lambda _s: self.accept(),
                 errors=self.errors, disable=[self.save_button])
-
-    def values(self) -> dict[str, Any]:
-        return {"kind": self.kind.currentData(), "layout": self.layout_box.currentData()}

@@ -325,7 +325,13 @@ class RegistrationWindow(QWidget):
             self.print_slip(visit.id)  # the service marks every print after the first 补打
 
     def printer_settings(self) -> None:
-        self._open(PrinterDialog(self.services, self.actor, self))
+        dialog = PrinterDialog(self.services, self.actor, self)
+        dialog.accepted.connect(self._settings_saved)
+        self._open(dialog)
+
+    def _settings_saved(self) -> None:
+        self.patients.reader = None  # the next F2 builds the reader the setting now names
+        self.say("本机设置已保存")
 
     # ------------------------------------------------------------------------------------------ visit acts
 

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QPushButton
 
 from desktop_his.printing.settings import load_printer_settings
+from desktop_his.services import ids
 from desktop_his.services.container import Services
 from desktop_his.services.enums import FeeStatus, Role
+from desktop_his.services.errors import ValidationError
+from desktop_his.services.idcard import load_reader_setting
 from desktop_his.services.models import Slot
 from tests import factories as f
-from tests.gui import wait_ops
+from tests.gui import type_text, wait_ops
 from tests.views.registration.regwinfix import T, fkey, make_world, open_window, wait_dialog, wait_printed
 
 
@@ -66,6 +70,9 @@ def test_printer_choice_is_per_workstation_and_checked(qtbot, sqlite_bank_servic
     layout = dialog.findChild(QComboBox, "printer_layout")
     layout.setCurrentIndex(layout.findData("A5"))
     dialog.findChild(QLineEdit, "printer_pdf_folder").setText(str(tmp_path / "a5"))
+    reader = dialog.findChild(QComboBox, "printer_reader_kind")
+    assert reader.currentData() == "simulated"  # demo mode's default
+    reader.setCurrentIndex(reader.findData("wedge"))
     dialog.findChild(QPushButton, "printer_save").click()
     wait_ops(qtbot)
     assert dialog.result() == QDialog.DialogCode.Accepted
@@ -73,6 +80,8 @@ def test_printer_choice_is_per_workstation_and_checked(qtbot, sqlite_bank_servic
         chosen = load_printer_settings(s, "WS-TEST", "registration")
         assert (chosen.kind, chosen.layout, chosen.pdf_folder) == ("pdf", "A5", str(tmp_path / "a5"))
         assert load_printer_settings(s, "WS-OTHER", "registration").layout == "80mm"  # another PC: its own
+        assert load_reader_setting(s, "WS-TEST", demo=True)["kind"] == "wedge"
+    assert window.patients.reader is None
     window.print_slip(world.services.registration.register(world.cashier, world.patient("刘洋"),
                                                              world.slots["lm"]).id)
     wait_printed(qtbot, window)
@@ -101,3 +110,26 @@ def test_cashier_alone_sees_no_suspend_or_day_end(qtbot, sqlite_bank_services: S
     window = open_window(qtbot, world)
     assert not window.findChild(QPushButton, "reg_noshow").isVisible()
     assert not window.findChild(QPushButton, "reg_suspend").isVisible()
+
+
+@pytest.mark.parametrize(("id_type", "number"), [
+    ("01", "510104198503121233"),  # 居民身份证, wrong check digit
+    ("02", "H1234"),  # 港澳居民来往内地通行证, too short
+    ("03", "ABC"),  # 台湾居民来往大陆通行证
+    ("04", "护照123"),  # 护照
+])
+def test_new_patient_id_errors_at_the_field(qtbot, sqlite_services: Services, id_type: str, number: str) -> None:  # noqa: ANN001
+    world = make_world(sqlite_services)
+    window = open_window(qtbot, world)
+    window.patients.new_patient()
+    dialog = wait_dialog(qtbot, window, "patient_dialog")
+    type_text(dialog.findChild(QLineEdit, "patient_name"), "测试")
+    combo = dialog.findChild(QComboBox, "patient_id_type")
+    combo.setCurrentIndex(combo.findData(id_type))
+    type_text(dialog.findChild(QLineEdit, "patient_id_number"), number)
+    dialog.findChild(QPushButton, "patient_save").click()
+    wait_ops(qtbot)
+    with pytest.raises(ValidationError) as expected:
+        ids.parse_id(id_type, number, today=T)
+    assert dialog.findChild(QLabel, "patient_id_number_error").text() == expected.value.message
+    assert dialog.isVisible() and window.patient is None  # nothing saved

@@ -203,3 +203,23 @@ def test_the_popup_text_is_spec_6_exactly(qtbot) -> None:  # noqa: ANN001
     if spec.exists():
         assert f"Registration pop-up (confirm / cancel): `{text}`" in spec.read_text(encoding="utf-8")
     assert dialog.findChild(QPushButton, "credit_confirm_ok").isDefault()
+
+
+def test_slow_sign_query_shows_its_wait_state_and_never_blocks(qtbot, sqlite_bank_services: Services) -> None:  # noqa: ANN001
+    world = make_world(sqlite_bank_services)
+    world.services.sandbox.admin.add_fault("sign_query", "delay", delay_ms=1500, count=1)
+    window = open_window(qtbot, world)
+    search = window.findChild(QLineEdit, "reg_patient_search")
+    qtbot.keyClicks(search, f.DEMO_PEOPLE["张伟"][2])
+    qtbot.keyClick(search, Qt.Key.Key_Return)
+    sign = window.findChild(QLabel, "reg_sign_status")
+    qtbot.waitUntil(lambda: "正在查询" in sign.text(), timeout=5000)
+    doctor = window.findChild(QLineEdit, "reg_doctor_search")
+    qtbot.keyClicks(doctor, "lm")  # the window answers while the bank is slow
+    qtbot.keyClick(doctor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.last_visit is not None, timeout=5000)  # registered before the bank answered
+    assert "正在查询" in window.findChild(QLabel, "reg_message").text()
+    popup = wait_dialog(qtbot, window, "credit_confirm_dialog")  # once the answer is in
+    assert "已签约" in sign.text()
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    wait_printed(qtbot, window)
