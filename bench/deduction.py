@@ -98,7 +98,7 @@ def setup(gw: BankGateway, admin: AdminClient, n: int, day: date, after: int) ->
                          "status": LockStatus.LOCKED.value,
                          "business_date": day if i < n else day + timedelta(days=1), "created_at": now,
                          "workstation": "BENCH", "locked_at": now})
-        for base in range(0, n, 10_000):
+        for base in range(0, len(rows), 10_000):
             s.connection().execute(CreditLock.__table__.insert(), rows[base:base + 10_000])
     print(f"set-up: {n:,} locks made at the bank and locally in {time.perf_counter() - t0:,.1f} s", flush=True)
     return total
