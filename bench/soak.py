@@ -395,7 +395,7 @@ class Soak:
             if since_day >= self.ops_per_day:
                 self.end_of_day()
                 since_day = 0
-            if self.stats.money_operations - last_report >= 5000:
+            if self.stats.money_operations - last_report >= 1000:
                 last_report = self.stats.money_operations
                 self.log(f"  … {last_report} operations, {time.perf_counter() - started:.0f} s")
         self.end_of_day()
