@@ -26,7 +26,7 @@ def _soak_module():  # noqa: ANN202
 @pytest.fixture(scope="module")
 def soak_run(tmp_path_factory):  # noqa: ANN001, ANN201
     soak_mod = _soak_module()
-    soak = soak_mod.Soak(seed=8, workdir=tmp_path_factory.mktemp("soak"), fault_rate=0.35, crash_rate=0.12,
+    soak = soak_mod.Soak(seed=8, workdir=tmp_path_factory.mktemp("soak"), fault_rate=0.4, crash_rate=0.12,
                          patients=10, ops_per_day=50, log=lambda _text: None)
     stats = soak.run(150)
     yield soak, stats
@@ -39,7 +39,7 @@ def test_no_discrepancy_after_faults_crashes_and_recovery(soak_run) -> None:  # 
     assert stats.money_operations >= 150 and stats.days >= 3
     assert {"confirm+lock", "order lock", "deduction"} <= set(stats.operations)
     assert sum(stats.crashes.values()) >= 8 and len(stats.crashes) >= 3  # several steps of several operations
-    assert stats.faults >= 0.3 * stats.requests * 0.5  # faults hit queries and retries too, not only these
+    assert stats.faults >= 0.25 * stats.calls  # about a third of all requests (queries and retries too)
 
 
 def test_the_check_finds_a_journal_that_disagrees_with_the_bank(soak_run) -> None:  # noqa: ANN001
