@@ -1,8 +1,8 @@
 """Twenty registration windows on one PostgreSQL database: registrations per second, and no slot oversold.
 
 Each window is its own process (as each window is its own PC) with its own engine, running the real
-``RegistrationService.register`` — rules, the guarded slot UPDATE, the visit number counter, the audit chain,
-the live-feed NOTIFY — for patients drawn at random. A share of the traffic goes to a few "hot" slots with
+``RegistrationService.register`` — rules, the guarded slot UPDATE, the visit number (from the process's
+number block), the workstation's audit chain, the live-feed NOTIFY — for patients drawn at random. A share of the traffic goes to a few "hot" slots with
 little capacity, so windows keep racing for last places. Rule refusals (e.g. the same patient twice in one
 department) and "slot full" are counted, not errors.
 
@@ -11,7 +11,8 @@ are unique per slot, and the audit chain verifies.
 
     python bench/windows.py [--windows 20] [--seconds 20] [--url postgresql+psycopg://root@127.0.0.1/test]
 
-Target: ≥ 200 registrations/s, 0 oversold.
+Target: ≥ 200 registrations/s, 0 oversold. Also prints the CPU the windows used per registration (so a run on a
+busy machine can be judged) — figures in docs/scale.md.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def window(n: int, url: str, hot: list[int], normal: list[int], patients: int, r
         s.execute(sa.text("SELECT 1"))
     ready.put(n)
     go.wait()
+    cpu0 = time.process_time()
     deadline = time.time() + seconds
     while time.time() < deadline:
         slot = rng.choice(hot) if rng.random() < HOT_SHARE else rng.choice(normal)
@@ -119,8 +121,9 @@ def window(n: int, url: str, hot: list[int], normal: list[int], patients: int, r
                 full += 1
             else:
                 refused += 1
+    cpu = time.process_time() - cpu0
     db.dispose()
-    out.put((done, refused, full, latencies))
+    out.put((done, refused, full, latencies, cpu))
 
 
 def check(url: str) -> tuple[int, int, bool]:
@@ -170,6 +173,10 @@ def main() -> None:
     rate = done / args.seconds
     print(f"windows: {args.windows}, {args.seconds:.0f} s, load average {os.getloadavg()[0]:.1f} (2 cores)")
     print(f"registrations: {done} ({rate:.0f}/s); refused by rules: {refused}; slot full: {full}")
+    if done:
+        cpu = sum(r[4] for r in results)
+        print(f"windows' CPU while registering: {cpu:.1f} s in all, {cpu / done * 1000:.2f} ms per registration "
+              f"(the database server's CPU not included)")
     if lat:
         print(f"latency per registration: median {lat[len(lat) // 2] * 1000:.1f} ms, "
               f"p95 {lat[int(len(lat) * 0.95)] * 1000:.1f} ms")

@@ -118,7 +118,7 @@ def start_lock(s: Session, gateway: BankGateway, *, purpose: str, patient_id: in
     if not visit.agreement_no:
         raise Conflict("该就诊未确认使用“信用就医”，不能锁定额度", code="not_confirmed")
     lock = CreditLock(
-        lock_no=numbers.next_number(s, "lock", business_date), patient_id=patient_id, visit_id=visit.id,
+        lock_no=numbers.take(s, "lock", business_date), patient_id=patient_id, visit_id=visit.id,
         order_id=order_id, purpose=purpose, agreement_no=visit.agreement_no, family_pay=visit.family_pay,
         amount_fen=amount_fen, business_date=business_date, created_at=now, created_by=staff_id,
         workstation=workstation, status=LockStatus.PENDING.value)

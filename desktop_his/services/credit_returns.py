@@ -75,7 +75,7 @@ def start_credit_return(s: Session, gateway: BankGateway, *, lock_id: int, amoun
     else:
         raise Conflict("该笔信用就医费用没有可退的金额", code="nothing_to_return")
     refund = Refund(
-        refund_no=numbers.next_number(s, "refund", today), method=method.value, channel=Channel.CREDIT.value,
+        refund_no=numbers.take(s, "refund", today), method=method.value, channel=Channel.CREDIT.value,
         amount_fen=amount_fen, status=RefundStatus.PENDING.value, reason=reason[:200], credit_lock_id=lock.id,
         original_serial=lock.lock_serial, patient_id=lock.patient_id, visit_id=lock.visit_id,
         order_id=lock.order_id, settlement_id=settlement_id, department_id=department_id,

@@ -8,7 +8,8 @@ the same number sent twice is the same operation, so a number is never reused fo
 **Hot paths on PostgreSQL** (:func:`take`, used by registration): the counter row locked until the end of
 every registration made all windows of the hospital queue behind one row. There :func:`take` hands out
 numbers from a per-process **block** reserved from the same counter row in a short transaction of its own
-(``BLOCK`` numbers at a time), so the row is touched once per block, not once per registration. Numbers stay
+(1 number the first time, doubling up to ``BLOCK``), so the row is touched once per block, not once per
+registration, order, lock or refund. Numbers stay
 unique across PCs (blocks never overlap, and :func:`next_number` draws from the same counter); a number
 taken in a transaction that rolls back returns to the process's block. What changes: numbers of different
 windows interleave (``…0041`` may be issued after ``…0057``), and numbers left in a block when the program
@@ -82,17 +83,26 @@ _TAKEN = "numbers_taken"
 _LOCKED = "numbers_counters_locked"
 
 
+_sizes: weakref.WeakKeyDictionary[Engine, dict[tuple[str, date], int]] = weakref.WeakKeyDictionary()
+
+
 def _reserve_block(engine: Engine, kind: str, day: date) -> range:
+    """The next block for this process: 1 number the first time, then twice as many each time up to ``BLOCK``
+    (a PC that registers a few patients a day leaves almost no gaps; a busy window touches the row rarely)."""
+    with _blocks_lock:
+        sizes = _sizes.setdefault(engine, {})
+        size = sizes.get((kind, day), 1)
+        sizes[(kind, day)] = min(size * 2, BLOCK)
     with engine.begin() as conn:  # its own short transaction: the counter row is locked only for this
         conn.execute(pg_insert(NumberCounter).values(name=kind, day=day, value=0).on_conflict_do_nothing())
         last = conn.execute(update(NumberCounter).where(NumberCounter.name == kind, NumberCounter.day == day)
-                            .values(value=NumberCounter.value + BLOCK).returning(NumberCounter.value)).scalar_one()
-    return range(last - BLOCK + 1, last + 1)
+                            .values(value=NumberCounter.value + size).returning(NumberCounter.value)).scalar_one()
+    return range(last - size + 1, last + 1)
 
 
 def take(session: Session, kind: str, day: date) -> str:
-    """Like :func:`next_number`, for hot paths: on PostgreSQL from this process's block (see the module
-    docstring); on SQLite from the counter row."""
+    """Like :func:`next_number`, for hot paths (visits, orders, locks, refunds): on PostgreSQL from this
+    process's block (see the module docstring); on SQLite from the counter row."""
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
         return next_number(session, kind, day)

@@ -193,7 +193,7 @@ def submit(s: Session, actor: Actor, order_id: int, now: datetime) -> SubmittedO
     visit = open_visit_for_orders(s, order.visit_id)
     if visit.credit and not visit.agreement_no:
         raise Conflict("该就诊缺少“信用就医”签约协议号，请到挂号窗口核实", code="agreement_no")
-    order.order_no = numbers.next_number(s, "order", now.date())
+    order.order_no = numbers.take(s, "order", now.date())
     order.status, order.submitted_at = OrderStatus.SUBMITTED, now
     # Nothing to pay (all items free): no lock, nothing for the window.
     order.credit = visit.credit and order.total_fen > 0
