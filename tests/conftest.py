@@ -4,6 +4,7 @@ a manual clock. Qt runs offscreen."""
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -154,12 +155,21 @@ def make_services(db: Database, clock: ManualClock, tmp_path) -> Services:  # no
                           config_path=tmp_path / "settings.toml")
 
 
+def close_services(built: Services) -> None:
+    """End of a test: let a GUI test's operations still on a worker finish (the window may have been left with a
+    query in flight) before the services, the bank and the database go away under them."""
+    ops = sys.modules.get("desktop_his.qt.ops")
+    if ops is not None:
+        ops.shutdown()
+    built.close()
+
+
 @pytest.fixture
 def services(db: Database, clock: ManualClock, tmp_path) -> Iterator[Services]:  # noqa: ANN001
     """Every service on a fresh database (SQLite and PostgreSQL)."""
     built = make_services(db, clock, tmp_path)
     yield built
-    built.close()
+    close_services(built)
 
 
 @pytest.fixture
@@ -167,7 +177,7 @@ def sqlite_services(sqlite_db: Database, clock: ManualClock, tmp_path) -> Iterat
     """Every service on a fresh SQLite database (GUI tests)."""
     built = make_services(sqlite_db, clock, tmp_path)
     yield built
-    built.close()
+    close_services(built)
 
 
 # ------------------------------------------------------------------------------ services with the bank

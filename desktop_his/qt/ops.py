@@ -200,6 +200,12 @@ def shutdown(timeout_ms: int = 10_000) -> bool:
     waiter.start()
     finished = deadline.wait(timeout_ms / 1000)
     _pools.clear()
+    while True:  # nobody is left to tell
+        try:
+            _outcomes.get_nowait()
+        except queue.Empty:
+            break
+    _running.clear()
     return finished
 
 
