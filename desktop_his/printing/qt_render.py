@@ -12,6 +12,7 @@ exists. Never pass a widget or QPixmap. ``tests/printing/test_qt_render.py`` ren
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,17 @@ from PySide6.QtGui import (
 
 from desktop_his.printing.fonts import printable, slip_font
 from desktop_his.services.slips import REPRINT_MARK, Field, Separator, SlipDocument, Spacer, Table, Text
+
+
+@functools.lru_cache(maxsize=64)
+def qr_matrix(payload: str) -> tuple[tuple[bool, ...], ...]:
+    """The QR code's modules (medium error correction, no border). One fixed mask pattern: every mask is valid
+    for every reader, and trying all eight (qrcode's default) cost more than the rest of the slip's layout.
+    Cached: a slip is laid out twice (measure, then paint) and reprints repeat the payload."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0, mask_pattern=2)
+    code.add_data(payload)
+    code.make(fit=True)
+    return tuple(tuple(row) for row in code.get_matrix())
 
 
 @dataclass(frozen=True)
@@ -174,10 +186,7 @@ class _Canvas:
             self.y += max(heights) + self.mm(0.4)
 
     def qr(self, payload: str) -> None:
-        code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-        code.add_data(payload)
-        code.make(fit=True)
-        matrix = code.get_matrix()
+        matrix = qr_matrix(payload)
         size = self.mm(self.layout.qr_mm)
         self._room(size)
         if self.painter is not None:
