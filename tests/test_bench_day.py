@@ -7,6 +7,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -19,6 +21,7 @@ def _day_module():  # noqa: ANN202
 
 
 def test_a_small_day_balances(tmp_path) -> None:  # noqa: ANN001
+    pytest.importorskip("desktop_his.services.deduction", reason="the T-day run comes from branch finance")
     mod = _day_module()
     day = mod.Day(visits=20, windows=3, doctors=3, latency_ms=0, url=None, workdir=tmp_path, log=lambda _t: None)
     try:
