@@ -83,6 +83,11 @@ from desktop_his.services.orders import OrderLine, OrderService  # noqa: E402
 from desktop_his.services.permissions import Actor  # noqa: E402
 from desktop_his.services.refunds import RefundQueue  # noqa: E402
 
+try:  # finance's T-day run (branch finance); without it the soak deducts with start_deduction + execute_many
+    from desktop_his.services.deduction import DeductionService  # noqa: E402
+except ImportError:  # pragma: no cover
+    DeductionService = None  # type: ignore[assignment,misc]
+
 T0 = datetime(2026, 11, 23, 9, 0)
 OPEN = ("intent", "sent", "unknown")
 CRASH_POINTS = ("before_send", "sent", "answered", "handler")
@@ -222,8 +227,12 @@ class Soak:
         self.credit.register_handlers()
         self.refunds = RefundQueue(self.db, self.clock, self.gw)
         self.orders = OrderService(self.db, self.clock)
+        self.deduction = DeductionService(self.db, self.clock, self.gw, host="SOAK") if DeductionService else None
         for purpose, handler in list(self.gw._handlers.items()):  # noqa: SLF001 - the crash seam
             self.gw._handlers[purpose] = self._crashing_handler(handler)  # noqa: SLF001
+        for purpose, handler in list(self.gw.journal.bulk_handlers.items()) \
+                if hasattr(self.gw.journal, "bulk_handlers") else ():
+            self.gw.journal.bulk_handlers[purpose] = self._crashing_bulk_handler(handler)
         real_execute = self.gw.execute
 
         def execute(journal_id: int, **kw: Any):  # noqa: ANN202
@@ -237,6 +246,12 @@ class Soak:
         def run(s, entry, outcome):  # noqa: ANN001, ANN202
             handler(s, entry, outcome)
             self._maybe_crash("handler")  # after the handler's writes, before the transaction commits
+        return run
+
+    def _crashing_bulk_handler(self, handler):  # noqa: ANN001, ANN202
+        def run(s, items):  # noqa: ANN001, ANN202
+            handler(s, items)
+            self._maybe_crash("handler")
         return run
 
     def _maybe_crash(self, point: str) -> None:
@@ -370,6 +385,8 @@ class Soak:
     def _deduct(self) -> int:
         """The T-day deduction: every lock still locked — today's, and any older one a late answer left
         locked (the bank released it at midnight; its refused deduction marks it expired and notifies)."""
+        if self.deduction is not None:
+            return self._deduct_with_run()
         with self.db.session() as s:
             locks = s.execute(select(CreditLock).where(CreditLock.status == LockStatus.LOCKED.value,
                                                        CreditLock.business_date <= self.clock.today())
@@ -387,6 +404,29 @@ class Soak:
             finally:
                 self._armed = None
         return len(ids)
+
+    def _deduct_with_run(self) -> int:
+        """Finance's T-day run for today and every earlier day that still has locked locks (a late answer)."""
+        with self.db.reader() as s:
+            days = s.execute(select(CreditLock.business_date).where(CreditLock.status == LockStatus.LOCKED.value,
+                                                                    CreditLock.business_date <= self.clock.today())
+                             .distinct()).scalars().all()
+            before = s.execute(select(sa.func.count()).select_from(BankJournal)
+                               .where(BankJournal.op == "deduct")).scalar_one()
+        for day in sorted(days):
+            self._armed = self.rng.choice(("sent", "answered", "handler")) \
+                if self.rng.random() < self.crash_rate * 5 else None
+            try:
+                self.deduction.run(self.finance, day, max_workers=8)
+            except Crash:
+                self.restart()
+            finally:
+                self._armed = None
+        with self.db.reader() as s:
+            after = s.execute(select(sa.func.count()).select_from(BankJournal)
+                              .where(BankJournal.op == "deduct")).scalar_one()
+        self.stats.operations["deduction"] += after - before
+        return after - before
 
     # ------------------------------------------------------------------------------ the run
 

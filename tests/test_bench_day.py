@@ -1,0 +1,40 @@
+"""A tiny simulated day (bench/day.py with 20 visits): every phase through the real services against the bank
+sandbox, and the balance check — the journal equals the bank's ledger, zero reconciliation mismatches."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _day_module():  # noqa: ANN202
+    spec = importlib.util.spec_from_file_location("bench_day", ROOT / "bench" / "day.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_day"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_small_day_balances(tmp_path) -> None:  # noqa: ANN001
+    pytest.importorskip("desktop_his.services.deduction", reason="the T-day run comes from branch finance")
+    mod = _day_module()
+    day = mod.Day(visits=20, windows=3, doctors=3, latency_ms=0, url=None, workdir=tmp_path, log=lambda _t: None)
+    try:
+        day.setup()
+        result = day.run()
+    finally:
+        day.close()
+    names = [p.name for p in result.phases]
+    assert names[:4] == ["registration", "orders", "refunds on T", "no-shows"]
+    assert {"T-day deduction", "T+1 clearing", "refunds on T+1", "reconciliation"} <= set(names)
+    assert not result.waiting and not result.errors, (result.waiting, result.errors)
+    assert result.problems == [] and result.reconciliation_mismatches == 0
+    registration = result.phases[0]
+    assert registration.count == 20
+    journal, bank = result.totals["per operation (journal, bank) fen"]["deduct"]
+    assert journal == bank > 0
