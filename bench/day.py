@@ -457,6 +457,8 @@ class Day:
         self.gw.close()
         self.proc.terminate()
         self.proc.wait(10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
         self.db.dispose()
 
 

@@ -459,6 +459,7 @@ class Soak:
         self.sandbox.admin.set_merchant(reserve_fen=self.sandbox.admin.merchant()["reserve_fen"] + 10_000_000)
         for _ in range(10):
             self.gw.resolve_pending(include_not_due=True, limit=100_000)
+            self._deduct()  # the next night's job: closes locks the bank released at the last midnight
             self.refunds.retry(self.finance, settle_within=0)
             with self.db.reader() as s:
                 if not s.execute(select(BankJournal.id).where(BankJournal.state.in_(OPEN)).limit(1)).first():

@@ -25,7 +25,9 @@ How a run stays exactly-once (two PCs at once, run twice, crash anywhere):
    (``credit._on_deduct``) moves each lock to ``deducted`` — or ``expired`` (notice to collect another way).
 
 After day T (the bank released every undeducted lock at 24:00) a run does not deduct: it resolves what was
-sent and marks never-sent locks ``expired`` (with a notice), which :meth:`released` lists for collection.
+sent and marks never-sent locks ``expired`` (with a notice), which :meth:`released` lists for collection. A run
+for today does the same for every earlier day of the last month that still has LOCKED locks (a lock whose
+PROCESSING answer came after that night's run), so the nightly ``settle`` alone leaves none behind.
 """
 
 from __future__ import annotations
@@ -301,6 +303,9 @@ class DeductionService:
             self._resume(report, day, max_workers, window, progress)
             if self.clock.today() <= day:
                 self._deduct_new(report, day, tag, max_workers, window, batch, progress)
+                for earlier in self._days_left_locked(before=day):  # e.g. a lock whose answer came after the
+                    self._resume(report, earlier, max_workers, window, progress)  # run: the bank released it
+                    report.expired_unsent += self._close_day(earlier)
             else:
                 report.expired_unsent = self._close_day(day)
         except BaseException:
@@ -311,6 +316,14 @@ class DeductionService:
             audit.append(s, actor=actor, action="deduction.finished", at=self.clock.now(), entity="deduction_run",
                          entity_id=run_id, detail=self._counts(report))
         return report
+
+    def _days_left_locked(self, *, before: date) -> list[date]:
+        """Earlier days (the last month) that still have LOCKED locks: the bank released them at their 24:00,
+        so tonight's run closes them as a run for that day would (nightly jobs only name today)."""
+        with self.db.reader() as s:
+            return sorted(s.execute(select(CreditLock.business_date).distinct().where(
+                CreditLock.status == LockStatus.LOCKED.value, CreditLock.business_date < before,
+                CreditLock.business_date >= before - timedelta(days=31))).scalars())
 
     @staticmethod
     def _counts(r: RunReport) -> dict:

@@ -187,3 +187,18 @@ def test_deadline_alert_and_locks_released_at_midnight(day) -> None:  # noqa: AN
         notice = s.scalars(select(Notification).where(Notification.kind == NotificationKind.LOCK_EXPIRED)).one()
         assert "14 笔" in notice.body
         assert {v.fee_status for v in s.scalars(select(Visit))} == {FeeStatus.UNPAID}
+
+
+def test_tonights_run_closes_an_earlier_day_it_left_locked(day) -> None:  # noqa: ANN001
+    """Locks of day T still LOCKED after T's midnight (e.g. a PROCESSING answer that came after T's run): the
+    nightly job only names today, and its run closes them too — released, listed for collection."""
+    services, finance = day
+    svc = services.deduction
+    services.clock.set(datetime.combine(T + timedelta(days=1), time(22, 0)))  # T+1's nightly job; T never ran
+    services.sandbox.admin.advance(days=1)
+    report = svc.run(finance, T + timedelta(days=1))
+    assert report.claimed == 0 and report.expired_unsent == 14
+    assert not bank_deductions(services)
+    assert {lock.status for lock in locks_of_day(services).values()} == {LockStatus.EXPIRED}
+    assert len(svc.released(finance, T)) == 14
+    assert svc.run(finance, T + timedelta(days=1)).expired_unsent == 0  # nothing left the second time
