@@ -44,7 +44,9 @@ def test_returned_visit_equals_the_stored_visit(world, db: Database) -> None:  #
 
 def test_a_registration_is_a_handful_of_statements(world, db: Database) -> None:  # noqa: ANN001
     svc, actor, ids = world
-    svc.register(actor, ids["p1"], ids["slot"])  # the first one opens the audit chain and a number block
+    # The first ones open the audit chain and take number blocks (1, then 2 numbers): the third needs neither.
+    svc.register(actor, ids["p1"], ids["slot"])
+    svc.register(actor, ids["p2"], ids["free"])
     statements: list[str] = []
     event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     svc.register(actor, ids["p2"], ids["slot"])
