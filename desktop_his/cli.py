@@ -308,6 +308,8 @@ def inpatient_bed_charges(ctx: CliContext, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+from desktop_his import cli_finance  # noqa: E402, F401 - branch finance: settle, refunds, reconcile, report
+
 # ------------------------------------------------------------------------------------------- parser
 
 

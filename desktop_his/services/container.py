@@ -37,8 +37,11 @@ if TYPE_CHECKING:
     from bank_sandbox import RunningSandbox
     from desktop_his.services.bank import BankGateway
     from desktop_his.services.credit import CreditService
+    from desktop_his.services.deduction import DeductionService
     from desktop_his.services.inpatient_bank import InpatientCreditService
+    from desktop_his.services.reconciliation import ReconciliationService
     from desktop_his.services.refunds import RefundQueue
+    from desktop_his.services.reports import ReportService
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,10 @@ class Services:
     inpatient_credit: InpatientCreditService | None = None  # admission desk: 信用就医 pay and refund
     sandbox: RunningSandbox | None = None  # demo mode: the in-process bank sandbox
     bank_problem: str = ""  # why the bank side is not connected (shown by the views that need it)
+    # branch finance: the T-day deduction run and the bank bill reconciliation (set by connect_bank)
+    deduction: DeductionService | None = None  # T-day deduction: claim, journal, send concurrently, resume
+    reconciliation: ReconciliationService | None = None  # bill download, line-by-line matching, kept runs
+    reports: ReportService | None = None  # shift and day-end reports (no bank needed; set by build_services)
     # Later: registration, orders, immunization, inpatient, deduction, reconciliation …
     closers: list[Callable[[], None]] = field(default_factory=list)  # run by close(), last added first
 
@@ -89,7 +96,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: dbmod.
     clock = clock or SystemClock()
     db = db or dbmod.Database.from_url(settings.effective_database_url)
     auth = AuthService(db, clock, hasher=hasher)
-    return Services(
+    services = Services(
         settings=settings, db=db, clock=clock, feed=ChangeFeed(db), auth=auth,
         staff=StaffService(db, clock, auth),
         organisation=OrganisationService(db, clock),
@@ -100,6 +107,10 @@ def build_services(settings: Settings, *, clock: Clock | None = None, db: dbmod.
         patients=PatientService(db, clock),
         inpatient=InpatientService(db, clock),
     )
+    from desktop_his.services.reports import ReportService  # branch finance
+
+    services.reports = ReportService(db, clock)
+    return services
 
 
 def connect_bank(services: Services, *, base_url: str | None = None, resolver_interval: float | None = 30.0) -> None:
@@ -132,6 +143,12 @@ def connect_bank(services: Services, *, base_url: str | None = None, resolver_in
     services.inpatient_credit = InpatientCreditService(services.db, services.clock, gateway, services.inpatient)
     for register in (services.credit.register_handlers, services.inpatient_credit.register_handlers):
         register()
+    # branch finance
+    from desktop_his.services.deduction import DeductionService
+    from desktop_his.services.reconciliation import ReconciliationService
+
+    services.deduction = DeductionService(services.db, services.clock, gateway, host=settings.workstation)
+    services.reconciliation = ReconciliationService(services.db, services.clock, gateway)
     if resolver_interval is not None:
         resolver = ResolverThread(gateway, interval=resolver_interval)
         resolver.start()

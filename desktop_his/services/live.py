@@ -18,6 +18,7 @@ import functools
 import logging
 import select as select_module
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import TextClause, bindparam, select, text
@@ -42,16 +43,24 @@ def _notify_text(n: int) -> TextClause:
 
 
 def publish(session: Session, *topics: str) -> None:
-    """Announce that ``topics`` changed; delivered when the surrounding transaction commits."""
-    if session.get_bind().dialect.name == "postgresql":
-        unique = list(dict.fromkeys(topics))
-        if unique:  # one round trip however many topics
-            params = {f"t{i}": topic for i, topic in enumerate(unique)}
-            session.execute(_notify_text(len(unique)), {"channel": CHANNEL, **params})
+    """Announce that ``topics`` changed; delivered when the surrounding transaction commits. A topic already
+    announced in the same (sub)transaction is not announced again (bulk handlers, e.g. the T-day deduction,
+    publish per row)."""
+    txn = session.get_nested_transaction() or session.get_transaction()
+    seen: set[str] = set()
+    if txn is not None:
+        published = session.info.setdefault("live_published", weakref.WeakKeyDictionary())
+        seen = published.setdefault(txn, set())
+    topics = tuple(t for t in dict.fromkeys(topics) if t not in seen)
+    seen.update(topics)
+    if not topics:
         return
-    unique = list(dict.fromkeys(topics))
-    if unique:  # one upsert for all topics (building two statements per topic cost more than running them)
-        session.execute(_SQLITE_BUMP, [{"topic": t} for t in unique])
+    if session.get_bind().dialect.name == "postgresql":
+        params = {f"t{i}": topic for i, topic in enumerate(topics)}  # one round trip however many topics
+        session.execute(_notify_text(len(topics)), {"channel": CHANNEL, **params})
+        return
+    # one upsert for all topics (building two statements per topic cost more than running them)
+    session.execute(_SQLITE_BUMP, [{"topic": t} for t in topics])
 
 
 class ChangeWatcher:

@@ -64,7 +64,8 @@ class RetryReport:
     def message(self) -> str:
         done = f"本次重试 {self.tried} 笔，成功 {len(self.succeeded)} 笔"
         if self.stopped_at:
-            return f"{done}；退款 {self.stopped_at} 仍未成功（{self.stop_reason}），其后 {self.left - 1} 笔按顺序等待"
+            behind = f"，其后 {self.left - 1} 笔按顺序等待" if self.left > 1 else ""
+            return f"{done}；退款 {self.stopped_at} 仍未成功（{self.stop_reason}）{behind}"
         return f"{done}；退款队列已清空" if not self.left else f"{done}；仍有 {self.left} 笔排队"
 
 

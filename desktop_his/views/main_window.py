@@ -135,6 +135,11 @@ class MainWindow(QMainWindow):
         self.busy_label = QLabel("")
         self.busy_label.setObjectName("busy_indicator")
         bar.addPermanentWidget(self.busy_label)
+        from desktop_his.services.permissions import Action  # the department's inbox (该居民退款失败 …)
+        from desktop_his.views.inbox import InboxBadge
+
+        if self.actor.can(Action.NOTIFICATIONS):
+            bar.addPermanentWidget(InboxBadge(self.services, self.actor, self))
         if self.services.demo_mode:
             demo = QLabel("演示模式")
             demo.setObjectName("status_demo")

@@ -56,6 +56,7 @@ def lazy(target: str) -> Factory:
 
 WORKSTATIONS: list[Workstation] = [
     Workstation("inpatient", "住院处", Action.ADMIT, lazy("desktop_his.views.inpatient.desk:AdmissionDesk"), "住院"),
+    Workstation("finance", "财务结算", Action.DEDUCTION_RUN, lazy("desktop_his.views.finance.desk:FinanceDesk"), "财务"),
     # Later issues add: 挂号收费 (registration window), 门诊医生站, 预防接种登记台, 住院处, 财务结算.
     Workstation("staff", "人员与角色", Action.STAFF_MANAGE, lazy("desktop_his.views.admin.staff:StaffPage"), ADMIN),
     Workstation("departments", "科室", Action.DEPARTMENT_MANAGE,

@@ -41,7 +41,7 @@ def missing(root: QWidget, names: list[str]) -> list[str]:
 
 # Windows whose names are checked by their workstation's own tests (e.g. tests/views/inpatient/test_ui_names.py).
 CHECKED_ELSEWHERE = {"AdmissionDesk", "AdmitDialog", "DepositDialog", "ConsentDialog", "CreditAmountDialog",
-                     "SettlementDialog"}
+                     "SettlementDialog", "FinanceDesk", "InboxDialog"}
 
 
 def test_every_window_is_documented() -> None:

@@ -44,6 +44,9 @@ INTENT_GRACE_S = 30.0
 _ECHO = ("status", "code", "message")  # kept in their own columns, not repeated in ``result``
 
 Handler = Callable[[Session, BankJournal, Outcome], None]
+# Optional, per purpose: all final outcomes of one group commit at once (the T-day deduction loads its locks in
+# one query instead of one per entry). Same contract as a Handler, for a list of (row, outcome).
+BulkHandler = Callable[[Session, list[tuple[BankJournal, Outcome]]], None]
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class Journal:
     def __init__(self, clock: Clock, handlers: dict[str, Handler]) -> None:
         self.clock = clock
         self._handlers = handlers
+        self.bulk_handlers: dict[str, BulkHandler] = {}
 
     # ------------------------------------------------------------------------------ intents
 
@@ -206,11 +210,17 @@ class Journal:
         rows = session.scalars(select(BankJournal).where(BankJournal.id.in_(list(by_id)))
                                .options(defer(BankJournal.params), defer(BankJournal.result))
                                .execution_options(populate_existing=True)).all()
+        bulk: dict[str, list[tuple[BankJournal, Outcome]]] = {}
         for row in rows:
+            if row.purpose in self.bulk_handlers:
+                bulk.setdefault(row.purpose, []).append((row, _outcome_from_values(by_id[row.id])))
+                continue
             handler = self._handlers.get(row.purpose)
             if handler is None:
                 raise LookupError(f"no handler for purpose {row.purpose!r}")
             handler(session, row, _outcome_from_values(by_id[row.id]))
+        for purpose, items in bulk.items():
+            self.bulk_handlers[purpose](session, items)
         session.flush()
         return finals + unknowns
 
