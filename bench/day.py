@@ -454,9 +454,13 @@ class Day:
         return self.result
 
     def close(self) -> None:
-        self.gw.close()
-        self.proc.terminate()
-        self.proc.wait(10)
+        if hasattr(self, "gw"):
+            self.gw.close()
+            self.admin_api.close()
+        if hasattr(self, "proc"):
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc.stdout.close()
         self.db.dispose()
 
 
