@@ -454,10 +454,12 @@ class Day:
         return self.result
 
     def close(self) -> None:
-        self.gw.close()
-        self.proc.terminate()
-        self.proc.wait(10)
-        if self.proc.stdout is not None:
+        if hasattr(self, "gw"):
+            self.gw.close()
+            self.admin_api.close()
+        if hasattr(self, "proc"):
+            self.proc.terminate()
+            self.proc.wait(10)
             self.proc.stdout.close()
         self.db.dispose()
 

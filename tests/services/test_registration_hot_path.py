@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event
 
-from desktop_his.services import audit, numbers
+from desktop_his.services import audit
 from desktop_his.services.db import Database
 from desktop_his.services.enums import Role
 from desktop_his.services.payments import PaymentInput
@@ -44,9 +44,9 @@ def test_returned_visit_equals_the_stored_visit(world, db: Database) -> None:  #
 
 def test_a_registration_is_a_handful_of_statements(world, db: Database) -> None:  # noqa: ANN001
     svc, actor, ids = world
-    svc.register(actor, ids["p1"], ids["slot"])  # the first one opens the audit chain and a number block
-    with db.session() as s:  # this process's next block of visit numbers (sizes 1, 2, 4 … 32) holds a spare
-        numbers.take(s, "visit", svc.clock.now().date())
+    # The first ones open the audit chain and take number blocks (1, then 2 numbers): the third needs neither.
+    svc.register(actor, ids["p1"], ids["slot"])
+    svc.register(actor, ids["p2"], ids["free"])
     statements: list[str] = []
     event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
     svc.register(actor, ids["p2"], ids["slot"])
