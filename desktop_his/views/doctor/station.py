@@ -453,7 +453,8 @@ class DoctorStation(QWidget):
         if self.execute_dialog is not None:
             self.execute_dialog.accept()
         order = result.order
-        extra = f"，多收 {yuan(result.over_collected_fen)} 请到收费窗口退还" if result.over_collected_fen else ""
+        extra = (f"；已收取的费用超出实际金额 {yuan(result.over_collected_fen)}，请患者到收费窗口办理退费"
+                 if result.over_collected_fen else "")
         self.say(f"医嘱 {order.order_no} 已执行，实际金额 {yuan(order.actual_fen or 0)}{extra}")
         self.open_visit()
 
