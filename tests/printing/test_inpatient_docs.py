@@ -12,6 +12,7 @@ from pypdf import PdfReader
 
 from desktop_his.printing import PrinterSettings, print_slip
 from desktop_his.printing.qt_render import A4, render_image, render_pdf
+from desktop_his.services import texts
 from desktop_his.services.inpatient_docs import (
     CONSENT_TITLE,
     GREETING,
@@ -58,7 +59,7 @@ def test_consent_template_is_reproduced_word_for_word(tmp_path: Path) -> None:
     doc = consent_document(d.consent(d.world(tmp_path), proxy=None), hospital=d.HOSPITAL, printed_at=PRINTED)
     assert (doc.kind, doc.layout, doc.mark, doc.reprint) == ("consent", "A4", "", False)
     text = doc.plain_text()
-    assert "信用付" not in text
+    assert texts.FORBIDDEN_SERVICE_NAMES[0] not in text
     for sentence in (GREETING, HELLO, PARAGRAPH, ITEM_1, WISH):
         assert sentence in text
 

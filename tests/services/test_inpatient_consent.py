@@ -183,7 +183,7 @@ def test_insufficient_credit_leaves_nothing_behind_and_another_channel_pays(w: W
     w.svc.prepare_credit_payment(w.clerk, a.id, 5_000_000)  # → bank pay check: cannot pay in full
     assert "“信用就医”可用额度不足" in texts.INPATIENT_CREDIT_INSUFFICIENT
     assert "偿还“信用就医”额度后再支付" in texts.INPATIENT_CREDIT_INSUFFICIENT
-    assert "信用付" not in texts.INPATIENT_CREDIT_INSUFFICIENT
+    assert texts.FORBIDDEN_SERVICE_NAMES[0] not in texts.INPATIENT_CREDIT_INSUFFICIENT
     assert payments(db) == 0
     w.svc.take_deposit(w.clerk, a.id, "unionpay", 5_000_000, "POS-123456")
     assert w.svc.account(w.clerk, a.id).balance_fen == 5_000_000

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
+from desktop_his.services import texts
 from desktop_his.services.db import Database
 from desktop_his.services.enums import Role
 from desktop_his.services.models import Visit
@@ -67,7 +68,7 @@ def test_credit_marks(registered, db: Database, family: bool, mark: str) -> None
         v.credit, v.family_pay = True, family
     doc = registration_slip(svc.visit(actor, visit.id), hospital="医院", printed_at=AT)
     assert doc.mark == mark and f"支付方式：{mark}" in doc.plain_text()
-    assert "信用付" not in doc.plain_text()
+    assert texts.FORBIDDEN_SERVICE_NAMES[0] not in doc.plain_text()
 
 
 def test_any_document_flattens_to_text() -> None:

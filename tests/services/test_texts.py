@@ -79,7 +79,7 @@ def user_visible_strings(path: Path) -> list[tuple[int, str]]:
 
 
 def test_no_source_file_misnames_the_service() -> None:
-    """§三.一 of the plan: 信用就医, never 信用付 — in every string of the code and in every template."""
+    """§三.一 of the plan: 信用就医, never another name — in every string of the code and in every template."""
     offenders = []
     for folder in ("desktop_his", "bank_sandbox", "resources"):
         for path in sorted((ROOT / folder).rglob("*")):
@@ -96,5 +96,6 @@ def test_no_source_file_misnames_the_service() -> None:
 
 def test_misnaming_checker_sees_string_literals(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
-    probe.write_text('# 信用付 in a comment is fine\nLABEL = "使用信用付"\n', encoding="utf-8")
-    assert user_visible_strings(probe) == [(2, "使用信用付")]
+    bad = texts.FORBIDDEN_SERVICE_NAMES[0]
+    probe.write_text(f'# {bad} in a comment is fine\nLABEL = "使用{bad}"\n', encoding="utf-8")
+    assert user_visible_strings(probe) == [(2, f"使用{bad}")]
