@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QVB
 
 from desktop_his.qt import ops
 from desktop_his.qt.table_model import RIGHT, Column, RecordTableModel
+from desktop_his.qt.widgets import action_button
 from desktop_his.services.orders import MAX_QUANTITY, CatalogHit, OrderLine
 from desktop_his.views.inpatient.common import label, table, yuan
 
@@ -104,11 +105,7 @@ class OrderComposer(QWidget):
         self._show_total()
 
     def _button(self, text: str, name: str, slot: Any) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName(name)
-        button.setAutoDefault(False)
-        button.clicked.connect(lambda _checked=False: slot())
-        return button
+        return action_button(text, name, slot)
 
     def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802 - Qt's name
         """↓/↑ in the search box move through the hits without leaving it."""

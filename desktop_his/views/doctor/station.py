@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from desktop_his.dialogs import messages
 from desktop_his.qt import ops
 from desktop_his.qt.live_bridge import LiveSignal
 from desktop_his.qt.table_model import CENTER, RIGHT, Column, RecordTableModel
+from desktop_his.qt.widgets import action_button
 from desktop_his.services import texts
 from desktop_his.services.doctor_queue import QueueEntry, VisitDetail
 from desktop_his.services.enums import FeeStatus, OrderStatus
@@ -178,14 +179,7 @@ class DoctorStation(QWidget):
         self._enable()
 
     def _button(self, text: str, name: str, slot: Any, shortcut: str | None = None) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName(name)
-        button.setAutoDefault(False)
-        button.clicked.connect(lambda _checked=False: slot())
-        if shortcut:
-            key = QShortcut(QKeySequence(shortcut), self, button.click)
-            key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        return button
+        return action_button(text, name, slot, shortcut, scope=self)
 
     def _enable(self) -> None:
         open_visit = self.current is not None and self.current.section in ("in_room", "waiting")

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from desktop_his.qt import ops
 from desktop_his.qt.live_bridge import LiveSignal
 from desktop_his.qt.table_model import RIGHT, Column, RecordTableModel
+from desktop_his.qt.widgets import action_button
 from desktop_his.services.enums import LockStatus
 from desktop_his.services.errors import HisError
 from desktop_his.services.reconciliation import KIND_LABELS, OP_LABELS, Kind
@@ -102,12 +103,7 @@ def _pydate(edit: QDateEdit) -> date:
 
 
 def _button(text: str, name: str, slot: Any, tip: str = "") -> QPushButton:
-    button = QPushButton(text)
-    button.setObjectName(name)
-    button.clicked.connect(lambda _checked=False: slot())
-    if tip:
-        button.setToolTip(tip)
-    return button
+    return action_button(text, name, slot, tip=tip)
 
 
 def _date_edit(name: str, day: date) -> QDateEdit:

@@ -18,6 +18,7 @@ from desktop_his.dialogs import messages
 from desktop_his.qt import ops
 from desktop_his.qt.live_bridge import LiveSignal
 from desktop_his.qt.table_model import RIGHT, Column, RecordTableModel
+from desktop_his.qt.widgets import action_button
 from desktop_his.services.enums import FeeStatus, OrderStatus
 from desktop_his.services.errors import HisError
 from desktop_his.services.immunization import cleared_for_vaccination
@@ -149,14 +150,7 @@ class ImmunizationDesk(QWidget):
         self._enable()
 
     def _button(self, text: str, name: str, slot: Any, shortcut: str | None = None) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName(name)
-        button.setAutoDefault(False)
-        button.clicked.connect(lambda _checked=False: slot())
-        if shortcut:
-            key = QShortcut(QKeySequence(shortcut), self, button.click)
-            key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        return button
+        return action_button(text, name, slot, shortcut, scope=self)
 
     def _enable(self) -> None:
         open_visit = self.current is not None and self.current.status in ("checked_in", "called")

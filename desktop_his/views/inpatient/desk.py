@@ -15,6 +15,7 @@ from desktop_his.dialogs import messages
 from desktop_his.qt import ops
 from desktop_his.qt.live_bridge import LiveSignal
 from desktop_his.qt.table_model import Column, FilterProxy, RecordTableModel
+from desktop_his.qt.widgets import action_button
 from desktop_his.services.enums import AdmissionStatus
 from desktop_his.services.inpatient_bank import CreditPayResult
 from desktop_his.views.inpatient.account_panel import AccountPanel
@@ -99,12 +100,7 @@ class AdmissionDesk(QWidget):
         self._enable_actions()
 
     def _button(self, text: str, name: str, slot: Any, shortcut: str) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName(name)
-        button.clicked.connect(lambda _checked=False: slot())
-        key = QShortcut(QKeySequence(shortcut), self, button.click)
-        key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        return button
+        return action_button(text, name, slot, shortcut, scope=self)
 
     def _enable_actions(self) -> None:
         admitted = self.current is not None and self.current.status == AdmissionStatus.ADMITTED

@@ -23,6 +23,7 @@ from desktop_his.dialogs import messages
 from desktop_his.qt import ops
 from desktop_his.qt.live_bridge import LiveSignal
 from desktop_his.qt.table_model import RIGHT, Column, RecordTableModel
+from desktop_his.qt.widgets import action_button
 from desktop_his.services.enums import CHANNEL_LABELS, Channel
 from desktop_his.services.inpatient import SettlementLine
 from desktop_his.views.inpatient.common import (
@@ -135,11 +136,7 @@ class SettlementDialog(QDialog):
         layout.addLayout(buttons)
 
     def _button(self, text: str, name: str, slot: Any) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName(name)
-        button.setAutoDefault(False)
-        button.clicked.connect(lambda _checked=False: slot())
-        return button
+        return action_button(text, name, slot)
 
     # ------------------------------------------------------------------------------------------ loading
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, 
 
 from desktop_his.qt import ops
 from desktop_his.qt.table_model import Column, RecordTableModel
+from desktop_his.qt.widgets import action_button
 from desktop_his.services import idcard, ids
 from desktop_his.services.errors import HisError, ValidationError
 from desktop_his.views.inpatient.common import BAD_STYLE, label, table
@@ -73,11 +74,7 @@ class PatientPanel(QWidget):
         layout.addWidget(self.info)
 
     def _button(self, text: str, name: str, slot: Any) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName(name)
-        button.setAutoDefault(False)
-        button.clicked.connect(lambda _checked=False: slot())
-        return button
+        return action_button(text, name, slot)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         if obj is self.search and event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Down \

@@ -33,6 +33,7 @@ from desktop_his.dialogs import messages
 from desktop_his.qt import ops
 from desktop_his.qt.live_bridge import LiveSignal
 from desktop_his.qt.table_model import Column, RecordTableModel
+from desktop_his.qt.widgets import action_button
 from desktop_his.services.enums import FeeStatus
 from desktop_his.services.errors import RuleViolation
 from desktop_his.services.permissions import Action
@@ -154,14 +155,8 @@ class RegistrationWindow(QWidget):
 
     def _button(self, row: QHBoxLayout, text: str, name: str, slot: Any, key: str, allowed: bool = True
                 ) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName(name)
-        button.setAutoDefault(False)
+        button = action_button(text, name, slot, key if allowed else None, scope=self)
         button.setVisible(allowed)
-        button.clicked.connect(lambda _checked=False: slot())
-        if key and allowed:
-            shortcut = QShortcut(QKeySequence(key), self, button.click)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         row.addWidget(button)
         return button
 
