@@ -68,6 +68,16 @@ def _amount(value: object, field: str) -> int:
     return value
 
 
+# What the reference number of each channel is called at the window, and a hint for the clerk.
+REFERENCE_HINTS = {
+    Channel.CASH: ("收据号", "选填"),
+    Channel.WECHAT: ("付款码/交易号", "扫描患者微信付款码，或输入28位微信支付单号"),
+    Channel.ALIPAY: ("付款码/交易号", "扫描患者支付宝付款码，或输入28位支付宝交易号"),
+    Channel.UNIONPAY: ("POS参考号", "银联POS签购单上的参考号"),
+    Channel.INSURANCE: ("医保结算单号", "医保结算单号"),
+}
+
+
 def normalize_reference(text: str | None) -> str:
     return unicodedata.normalize("NFKC", text or "").replace(" ", "").strip().upper()
 

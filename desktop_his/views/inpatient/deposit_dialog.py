@@ -30,18 +30,10 @@ from desktop_his.qt.field_errors import FieldErrors
 from desktop_his.qt.money_edit import MoneyEdit
 from desktop_his.services.enums import CHANNEL_LABELS, Channel
 from desktop_his.services.errors import ValidationError
+from desktop_his.services.payments import REFERENCE_HINTS
 from desktop_his.views.inpatient.common import label, yuan
 
 Submit = Callable[[str, int, str, "int | None"], Any]
-REFERENCE_HINTS = {
-    Channel.CASH: ("收据号", "选填"),
-    Channel.WECHAT: ("付款码/交易号", "扫描患者微信付款码，或输入28位微信支付单号"),
-    Channel.ALIPAY: ("付款码/交易号", "扫描患者支付宝付款码，或输入28位支付宝交易号"),
-    Channel.UNIONPAY: ("POS参考号", "银联POS签购单上的参考号"),
-    Channel.INSURANCE: ("医保结算单号", "医保结算单号"),
-}
-
-
 class DepositDialog(QDialog):
     """One payment by another channel; ``paid`` carries what ``submit`` returned."""
 

@@ -32,16 +32,8 @@ from desktop_his.qt.money_edit import MoneyEdit
 from desktop_his.services.enums import CHANNEL_LABELS, Channel
 from desktop_his.services.errors import ValidationError
 from desktop_his.services.money import format_fen
-from desktop_his.services.payments import OTHER_CHANNELS, PaymentInput
+from desktop_his.services.payments import OTHER_CHANNELS, REFERENCE_HINTS, PaymentInput
 from desktop_his.views.registration.qr import QrDialog
-
-REFERENCE_HINTS = {
-    Channel.CASH: ("收据号", "选填"),
-    Channel.WECHAT: ("付款码/交易号", "扫描患者微信付款码，或输入28位微信支付单号"),
-    Channel.ALIPAY: ("付款码/交易号", "扫描患者支付宝付款码，或输入28位支付宝交易号"),
-    Channel.UNIONPAY: ("POS参考号", "银联POS签购单上的参考号"),
-    Channel.INSURANCE: ("医保结算单号", "医保结算单号"),
-}
 
 
 class PaymentDialog(QDialog):
