@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QPushButton, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QWidget
 
 
 def action_button(text: str, name: str, slot: Callable[[], Any], shortcut: str | None = None, *,
@@ -28,3 +28,24 @@ def action_button(text: str, name: str, slot: Callable[[], Any], shortcut: str |
         key = QShortcut(QKeySequence(shortcut), scope, button.click)
         key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     return button
+
+
+def save_cancel_row(dialog: QDialog, prefix: str, save_text: str, on_save: Callable[[], Any], *,
+                    default: bool = True) -> tuple[QHBoxLayout, QPushButton, QPushButton]:
+    """A dialog's right-aligned 保存 / 取消 (Esc) pair, named ``<prefix>_save`` and ``<prefix>_cancel``.
+    ``default``: Enter anywhere in the dialog saves (False where Enter must stay with multi-line fields)."""
+    save = QPushButton(save_text)
+    save.setObjectName(f"{prefix}_save")
+    save.setDefault(default)
+    if not default:
+        save.setAutoDefault(False)
+    save.clicked.connect(on_save)
+    cancel = QPushButton("取消 (Esc)")
+    cancel.setObjectName(f"{prefix}_cancel")
+    cancel.setAutoDefault(False)
+    cancel.clicked.connect(dialog.reject)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(save)
+    row.addWidget(cancel)
+    return row, save, cancel

@@ -24,6 +24,7 @@ from desktop_his.qt import ops
 from desktop_his.qt.field_errors import FieldErrors
 from desktop_his.qt.money_edit import MoneyEdit
 from desktop_his.qt.table_model import Column, RecordTableModel
+from desktop_his.qt.widgets import save_cancel_row
 from desktop_his.services.enums import CatalogKind, DepartmentKind
 from desktop_his.services.errors import ValidationError
 from desktop_his.views.inpatient.common import OK_STYLE, label, table, yuan
@@ -110,17 +111,8 @@ class AdmitDialog(QDialog):
         form.addRow("床号", self.errors.add("bed", self.bed))
         form.addRow("床位费（元/日）", rate)
         form.addRow("入院诊断", self.errors.add("diagnosis", self.diagnosis))
-        self.save_button = self._named(QPushButton("办理入院 (Ctrl+Enter)"), "save")
-        self.save_button.setDefault(False)
-        self.save_button.setAutoDefault(False)
-        self.save_button.clicked.connect(self.save)
-        cancel = self._named(QPushButton("取消 (Esc)"), "cancel")
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(cancel)
+        buttons, self.save_button, _cancel = save_cancel_row(self, "admit", "办理入院 (Ctrl+Enter)", self.save,
+                                                            default=False)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(general)

@@ -17,10 +17,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +26,7 @@ from PySide6.QtWidgets import (
 from desktop_his.qt import ops
 from desktop_his.qt.field_errors import FieldErrors
 from desktop_his.qt.money_edit import MoneyEdit
+from desktop_his.qt.widgets import save_cancel_row
 from desktop_his.services.enums import CHANNEL_LABELS, Channel
 from desktop_his.services.errors import ValidationError
 from desktop_his.services.payments import REFERENCE_HINTS
@@ -74,18 +73,7 @@ class DepositDialog(QDialog):
         form.addRow(self.cash_label, self.errors.add("cash_received_fen", self.cash))
         form.addRow("", self.change)
         form.addRow(self.reference_label, self.errors.add("reference_no", self.reference))
-        self.save_button = QPushButton("确认收款 (Enter)")
-        self.save_button.setObjectName("deposit_save")
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.save)
-        cancel = QPushButton("取消 (Esc)")
-        cancel.setObjectName("deposit_cancel")
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(cancel)
+        buttons, self.save_button, _cancel = save_cancel_row(self, "deposit", "确认收款 (Enter)", self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(general)

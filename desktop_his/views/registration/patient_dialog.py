@@ -13,10 +13,8 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +22,7 @@ from PySide6.QtWidgets import (
 from desktop_his.dialogs import messages
 from desktop_his.qt import ops
 from desktop_his.qt.field_errors import FieldErrors
+from desktop_his.qt.widgets import save_cancel_row
 from desktop_his.services.enums import SEX_LABELS, IdType, Sex
 from desktop_his.services.errors import ValidationError
 from desktop_his.services.ids import ID_TYPE_LABELS
@@ -102,18 +101,7 @@ class PatientDialog(QDialog):
         g_form.addRow("证件号码", e.add("guardian_id_number", self.g_id_number))
         g_form.addRow("手机号", e.add("guardian_phone", self.g_phone))
         g_form.addRow("关系", e.add("guardian_relation", self.g_relation))
-        self.save_button = QPushButton("保存 (Enter)")
-        self.save_button.setObjectName("patient_save")
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.save)
-        cancel = QPushButton("取消 (Esc)")
-        cancel.setObjectName("patient_cancel")
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(cancel)
+        buttons, self.save_button, _cancel = save_cancel_row(self, "patient", "保存 (Enter)", self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(guardian)

@@ -12,9 +12,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFormLayout,
-    QHBoxLayout,
     QLineEdit,
-    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -22,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop_his.qt import ops
 from desktop_his.qt.field_errors import FieldErrors
+from desktop_his.qt.widgets import save_cancel_row
 from desktop_his.services import idcard
 from desktop_his.services.errors import ValidationError
 from desktop_his.views.inpatient.common import label
@@ -99,18 +98,7 @@ class PrinterDialog(QDialog):
         form.addRow("串口", e.add("serial_device", self.serial, "baudrate"))
         form.addRow("份数", e.add("copies", self.copies, "columns"))
         form.addRow("身份证读卡器", e.add("reader_kind", self.reader))
-        self.save_button = QPushButton("保存 (Enter)")
-        self.save_button.setObjectName("printer_save")
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.save)
-        cancel = QPushButton("取消 (Esc)")
-        cancel.setObjectName("printer_cancel")
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(cancel)
+        buttons, self.save_button, _cancel = save_cancel_row(self, "printer", "保存 (Enter)", self.save)
         box = QVBoxLayout(self)
         box.addLayout(form)
         box.addWidget(general)
