@@ -3,7 +3,11 @@ locked orders per visit, refunds on T and T+1, no-shows, the T-day deduction, T+
 reconciliation against the bank's bill — all through the real service code (rules, journal, gateway) against
 the bank sandbox (its own process) with 20 ms latency on every request.
 
-    python bench/day.py [--visits 45000] [--windows 20] [--doctors 24] [--latency-ms 20] [--url URL]
+    python bench/day.py [--visits 45000] [--windows 20] [--doctors 24] [--procs 2] [--latency-ms 20] [--url URL]
+
+The windows and doctor stations are PCs of their own: with ``--procs N`` (default: the machine's cores) the
+registration and order phases run in N processes, each with its own engine, bank client and gateway and its
+share of the windows' (doctors') threads — as N PCs would. ``--procs 1`` runs them as threads of one process.
 
 Phases (each timed, with its throughput):
 
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+import multiprocessing as mp
 import os
 import random
 import shutil
@@ -42,6 +47,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -121,6 +127,123 @@ class DayResult:
         return sum(p.seconds for p in self.phases)
 
 
+def _database(url: str, pool: int) -> Database:
+    if url.startswith("postgresql"):
+        return Database.from_url(url, connect_args={"options": "-csearch_path=bench_day"}, pool_size=pool,
+                                 max_overflow=8)
+    return Database.from_url(url)
+
+
+def _desk(db: Database, bank_url: str, clock: ManualClock, pool: int) -> SimpleNamespace:
+    """One PC's services: its own bank client and gateway on its own engine."""
+    client = BankClient(bank_url, JsonV1Adapter(BankKeys.demo()), connect_timeout=5.0, read_timeout=30.0,
+                        pool_size=pool)
+    gw = BankGateway(db, client, clock)
+    credit = CreditService(db, clock, gw)
+    credit.register_handlers()
+    return SimpleNamespace(gw=gw, credit=credit, registration=RegistrationService(db, clock),
+                           orders=OrderService(db, clock))
+
+
+@dataclass
+class Work:
+    """What the window and doctor threads need to know of the day (sent to each worker process)."""
+
+    windows: int
+    cashiers: list[Actor]
+    doctors: list[Actor]
+    patients: list[int]
+    slots: list[int]
+    items: list[int]
+    no_shows: set[int] = field(default_factory=set)
+    visit_ids: list[int | None] = field(default_factory=list)
+
+
+def register_one(work: Work, desk: SimpleNamespace, i: int) -> int:
+    """One window's visit: register, 签约查询, 确认 + 锁定 of the fee, 取号 (no-shows skip the last)."""
+    cashier = work.cashiers[i % work.windows]
+    visit = desk.registration.register(cashier, work.patients[i], work.slots[i % len(work.slots)])
+    sign = desk.credit.sign_status(cashier, work.patients[i])
+    state = desk.credit.use_credit(cashier, visit.id, sign, settle_within=10.0)
+    if state.state != "locked":
+        raise HisError(f"信用就医未锁定：{state.message}", code=f"credit_{state.state}")
+    if i not in work.no_shows:
+        desk.registration.check_in(cashier, visit.id)
+    return visit.id
+
+
+def see_one(work: Work, desk: SimpleNamespace, i: int) -> int:
+    """The doctor writes about three orders for visit ``i``, each locked on submit; returns the locks made."""
+    doctor = work.doctors[(i % len(work.slots)) // 2]
+    rng = random.Random(i)
+    locks = 0
+    for _ in range(ORDERS_PER_VISIT):
+        lines = [OrderLine(rng.choice(work.items), rng.randint(1, 2)) for _ in range(rng.randint(1, 2))]
+        draft = desk.orders.create_draft(doctor, work.visit_ids[i], lines)
+        hook, journal_ids = desk.credit.lock_hook(doctor)
+        desk.orders.submit(doctor, draft.id, attach=hook)
+        for jid in journal_ids:
+            outcome = desk.credit.execute(jid, settle_within=10.0)
+            if not outcome.ok:
+                raise HisError(f"开单锁额未成功：{outcome.message}", code=f"order_lock_{outcome.code}")
+        locks += len(journal_ids)
+    return locks
+
+
+_STEPS = {"registration": register_one, "orders": see_one}
+
+
+def _run_items(step: str, work: Work, desk: SimpleNamespace, items: list[int], threads: int
+               ) -> tuple[dict[int, int], Counter]:
+    """Run ``step`` for ``items`` on ``threads`` threads; returns each item's result and the errors by code."""
+    fn, results, errors, lock = _STEPS[step], {}, Counter(), threading.Lock()
+
+    def one(i: int) -> None:
+        try:
+            value = fn(work, desk, i)
+        except HisError as exc:
+            with lock:
+                errors[f"{step}:{getattr(exc, 'code', None) or type(exc).__name__}"] += 1
+            return
+        with lock:
+            results[i] = value
+
+    with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix=step) as pool:
+        list(pool.map(one, items))
+    return results, errors
+
+
+def _pc_process(url: str, bank_url: str, now: str, step: str, work: Work, items: list[int], threads: int,
+                ready: Any, go: Any, out: Any) -> None:
+    """A worker process: one PC (or a few) with its own engine, bank client and gateway."""
+    logging.basicConfig(level=logging.ERROR)
+    db = _database(url, threads + 4)
+    desk = _desk(db, bank_url, ManualClock(datetime.fromisoformat(now)), threads + 8)
+    with db.reader() as s:  # connected before the phase's clock starts
+        s.execute(select(1))
+    ready.put(1)
+    go.wait()
+    try:
+        out.put(_run_items(step, work, desk, items, threads))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which must not wait for ever
+        out.put(({}, Counter({f"{step}:crashed:{type(exc).__name__}: {exc}"[:300]: 1})))
+        raise
+    finally:
+        desk.gw.close()
+        db.dispose()
+
+
+def _get(q: Any, procs: list) -> Any:
+    """The next message from the worker processes; raises if one of them died without a word."""
+    while True:
+        try:
+            return q.get(timeout=1.0)
+        except Exception:  # noqa: BLE001 - queue.Empty, re-checked below
+            dead = [p for p in procs if p.exitcode not in (None, 0)]
+            if dead and q.empty():
+                raise RuntimeError(f"worker process {dead[0].pid} died (exit code {dead[0].exitcode})") from None
+
+
 def _sandbox_process(db_path: Path) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([sys.executable, "-m", "bank_sandbox", "--port", "0", "--db", str(db_path)],
                             stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1])
@@ -133,23 +256,20 @@ def _sandbox_process(db_path: Path) -> tuple[subprocess.Popen, str]:
 
 class Day:
     def __init__(self, *, visits: int, windows: int, doctors: int, latency_ms: int, url: str | None,
-                 workdir: Path, seed: int = 1, log=print) -> None:  # noqa: ANN001
+                 workdir: Path, seed: int = 1, procs: int = 1, log=print) -> None:  # noqa: ANN001
         self.n, self.windows, self.doctor_threads, self.latency_ms = visits, windows, doctors, latency_ms
+        self.procs = max(1, procs)
         self.workdir, self.rng, self.log = workdir, random.Random(seed), log
         self.clock = ManualClock(datetime.combine(DAY, dtime(7, 30)))
         self.result = DayResult()
         self._lock = threading.Lock()
         self.url = url or f"sqlite:///{workdir / 'his.sqlite3'}"
-        pool = max(windows, doctors) + 8
+        self.db = _database(self.url, max(windows, doctors) + 8)
         if self.url.startswith("postgresql"):
-            self.db = Database.from_url(self.url, connect_args={"options": "-csearch_path=bench_day"},
-                                        pool_size=pool, max_overflow=8)
             with self.db.engine.begin() as conn:
                 conn.execute(sa.text("DROP SCHEMA IF EXISTS bench_day CASCADE"))
                 conn.execute(sa.text("CREATE SCHEMA bench_day"))
             self.db.dispose()
-        else:
-            self.db = Database.from_url(self.url)
         Base.metadata.create_all(self.db.engine)
 
     # ------------------------------------------------------------------------------ set-up (not timed)
@@ -230,13 +350,9 @@ class Day:
         self.admin_api.set_merchant(receivables_fen=0, reserve_fen=500_000_000, has_reserve=True)
         if self.latency_ms:
             self.admin_api.add_fault("*", "delay", delay_ms=self.latency_ms)
-        client = BankClient(self.bank_url, JsonV1Adapter(BankKeys.demo()), connect_timeout=5.0, read_timeout=30.0,
-                            pool_size=128)
-        self.gw = BankGateway(self.db, client, self.clock)
-        self.credit = CreditService(self.db, self.clock, self.gw)
-        self.credit.register_handlers()
-        self.registration = RegistrationService(self.db, self.clock)
-        self.orders = OrderService(self.db, self.clock)
+        self.desk = _desk(self.db, self.bank_url, self.clock, 128)
+        self.gw, self.credit = self.desk.gw, self.desk.credit
+        self.work = Work(self.windows, self.cashiers, self.doctors, self.patients, self.slots, self.items)
         self.noshow = NoShowService(self.db, self.clock)
         self.deduction = DeductionService(self.db, self.clock, self.gw) if DeductionService else None
         if self.deduction is not None and hasattr(self.deduction, "register_handlers"):
@@ -277,50 +393,55 @@ class Day:
 
     # ------------------------------------------------------------------------------ phases
 
+    def _pcs(self, name: str, unit: str, step: str, threads: int, items: list[int], note: str) -> dict[int, int]:
+        """Run a phase's ``step`` for ``items`` at ``threads`` windows (doctors): in this process, or spread over
+        ``self.procs`` worker processes (PCs) that each take every ``procs``-th item and a share of the threads.
+        The phase's clock starts when every process is connected."""
+        if self.procs == 1:
+            t0 = time.perf_counter()
+            results, errors = _run_items(step, self.work, self.desk, items, threads)
+        else:
+            ctx = mp.get_context("spawn")
+            ready, out, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+            shares = [items[k::self.procs] for k in range(self.procs)]
+            procs = [ctx.Process(target=_pc_process, daemon=True,
+                                 args=(self.url, self.bank_url, self.clock.now().isoformat(), step, self.work,
+                                       share, max(1, round(threads / self.procs)), ready, go, out))
+                     for share in shares if share]
+            for proc in procs:
+                proc.start()
+            for _ in procs:
+                _get(ready, procs)
+            t0 = time.perf_counter()
+            go.set()
+            results, errors = {}, Counter()
+            for _ in procs:
+                got, errs = _get(out, procs)
+                results.update(got)
+                errors.update(errs)
+            for proc in procs:
+                proc.join(30)
+        phase = Phase(name, time.perf_counter() - t0, len(results), unit, note)
+        self.result.errors.update(errors)
+        self.result.phases.append(phase)
+        self.log(phase.line())
+        return results
+
     def registration_phase(self) -> None:
         """Each window: register, 签约查询, 确认 + 锁定 of the fee, 取号 (no-shows skip the last)."""
         order = list(range(self.n))
-        self.no_shows = set(self.rng.sample(order, max(1, round(self.n * NO_SHOW_SHARE))))
-        self.visit_ids: list[int | None] = [None] * self.n
-        slot_of = [self.slots[i % len(self.slots)] for i in order]
-
-        def register(i: int) -> None:
-            cashier = self.cashiers[i % self.windows]
-            visit = self.registration.register(cashier, self.patients[i], slot_of[i])
-            self.visit_ids[i] = visit.id
-            sign = self.credit.sign_status(cashier, self.patients[i])
-            state = self.credit.use_credit(cashier, visit.id, sign, settle_within=10.0)
-            if state.state != "locked":
-                raise HisError(f"信用就医未锁定：{state.message}", code=f"credit_{state.state}")
-            if i not in self.no_shows:
-                self.registration.check_in(cashier, visit.id)
-
+        self.work.no_shows = self.no_shows = set(self.rng.sample(order, max(1, round(self.n * NO_SHOW_SHARE))))
         self.clock.set(datetime.combine(DAY, dtime(7, 50)))
-        self._parallel("registration", "visits", self.windows, order, register,
-                       "register + 签约查询 + 确认 + 锁定 + 取号")
+        visits = self._pcs("registration", "visits", "registration", self.windows, order,
+                           "register + 签约查询 + 确认 + 锁定 + 取号")
+        self.work.visit_ids = self.visit_ids = [visits.get(i) for i in order]
 
     def orders_phase(self) -> None:
         seen = [i for i in range(self.n) if i not in self.no_shows and self.visit_ids[i]]
         self.clock.set(datetime.combine(DAY, dtime(11, 0)))
-        self.order_locks = 0
-
-        def doctor_sees(i: int) -> None:
-            doctor = self.doctors[(i % len(self.slots)) // 2]
-            rng = random.Random(i)
-            for _ in range(ORDERS_PER_VISIT):
-                lines = [OrderLine(rng.choice(self.items), rng.randint(1, 2)) for _ in range(rng.randint(1, 2))]
-                draft = self.orders.create_draft(doctor, self.visit_ids[i], lines)
-                hook, journal_ids = self.credit.lock_hook(doctor)
-                self.orders.submit(doctor, draft.id, attach=hook)
-                for jid in journal_ids:
-                    outcome = self.credit.execute(jid, settle_within=10.0)
-                    if not outcome.ok:
-                        raise HisError(f"开单锁额未成功：{outcome.message}", code=f"order_lock_{outcome.code}")
-                with self._lock:
-                    self.order_locks += len(journal_ids)
-
-        self._parallel("orders", "visits seen", self.doctor_threads, seen, doctor_sees,
-                       f"{ORDERS_PER_VISIT} orders each, submitted and locked")
+        locks = self._pcs("orders", "visits seen", "orders", self.doctor_threads, seen,
+                          f"{ORDERS_PER_VISIT} orders each, submitted and locked")
+        self.order_locks = sum(locks.values())
         self.result.phases[-1].note += f"; {self.order_locks} order locks"
 
     def _locks(self, status: LockStatus, share: float, *, orders_only: bool) -> list[tuple[int, int]]:
@@ -485,6 +606,8 @@ def main() -> int:
     parser.add_argument("--visits", type=int, default=45_000)
     parser.add_argument("--windows", type=int, default=20)
     parser.add_argument("--doctors", type=int, default=24, help="doctor threads writing orders at once")
+    parser.add_argument("--procs", type=int, default=os.cpu_count() or 1,
+                        help="processes (PCs) the windows and doctors are spread over; 1 = threads of this process")
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--url", default=os.environ.get("DESKTOP_HIS_BENCH_DAY_URL"),
                         help="the hospital database (default SQLite in a temp folder; "
@@ -494,7 +617,7 @@ def main() -> int:
     shm = Path("/dev/shm")  # the sandbox's SQLite file (and SQLite hospital database) off the disk
     workdir = Path(tempfile.mkdtemp(prefix="bench-day-", dir=shm if shm.is_dir() else None))
     day = Day(visits=args.visits, windows=args.windows, doctors=args.doctors, latency_ms=args.latency_ms,
-              url=args.url, workdir=workdir)
+              url=args.url, workdir=workdir, procs=args.procs)
     try:
         day.setup()
         result = day.run()

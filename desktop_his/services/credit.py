@@ -161,7 +161,17 @@ def deduct_request(lock: CreditLock, patient: Patient) -> DeductRequest:
                          patient.id_number)
 
 
-def _deduct_settled(s: Session, lock: CreditLock, entry: BankJournal, outcome: Outcome, now: datetime) -> None:
+def _deduct_settled(s: Session, lock: CreditLock, entry: BankJournal, outcome: Outcome, now: datetime,
+                    moves: list[tuple[MedicalOrder, FeeStatus]] | None = None) -> None:
+    """Settle ``lock`` with the deduction's outcome. ``moves``: collect the orders' fee moves there, for the
+    caller to make in one go (``orders.move_fee_statuses``; the orders must be loaded ``FOR UPDATE``)."""
+
+    def move(order: MedicalOrder, to: FeeStatus) -> None:
+        if moves is None:
+            orders.move_fee_status(s, order.id, to)
+        else:
+            moves.append((order, to))
+
     if lock.status != LockStatus.LOCKED:
         return
     order = s.get(MedicalOrder, lock.order_id) if lock.order_id else None
@@ -169,7 +179,7 @@ def _deduct_settled(s: Session, lock: CreditLock, entry: BankJournal, outcome: O
     if outcome.ok:
         lock.status, lock.deducted_fen, lock.deducted_at = LockStatus.DEDUCTED.value, entry.amount_fen or 0, now
         if order is not None and order.fee_status == FeeStatus.LOCKED:
-            orders.move_fee_status(s, order.id, FeeStatus.DEDUCTED)
+            move(order, FeeStatus.DEDUCTED)
         elif order is None and visit is not None and visit.fee_status == FeeStatus.LOCKED:
             visit.fee_status = FeeStatus.DEDUCTED.value
         return
@@ -179,7 +189,7 @@ def _deduct_settled(s: Session, lock: CreditLock, entry: BankJournal, outcome: O
     lock.failure_code = outcome.code
     lock.failure_message = (outcome.message or message_for(outcome.code))[:200]
     if order is not None and order.fee_status == FeeStatus.LOCKED:
-        orders.move_fee_status(s, order.id, FeeStatus.UNPAID)
+        move(order, FeeStatus.UNPAID)
     elif order is None and visit is not None and visit.fee_status == FeeStatus.LOCKED:
         visit.fee_status, visit.credit = FeeStatus.UNPAID.value, False
     patient = s.get(Patient, lock.patient_id)
@@ -392,6 +402,9 @@ class CreditService:
 
     @staticmethod
     def _publish_lock(s: Session, lock: CreditLock) -> None:
+        live.publish(s, *CreditService._lock_topics(s, lock))
+
+    @staticmethod
+    def _lock_topics(s: Session, lock: CreditLock) -> list[str]:
         visit = s.get(Visit, lock.visit_id) if lock.visit_id else None
-        topics = ["refunds"] + (_visit_topics(visit) if visit is not None else [])
-        live.publish(s, *topics)
+        return ["refunds"] + (_visit_topics(visit) if visit is not None else [])

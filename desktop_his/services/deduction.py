@@ -43,7 +43,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from desktop_his.services import audit, orders
+from desktop_his.services import audit, live, orders
 from desktop_his.services.bank import BankGateway, DeductRequest, JournalRefs
 from desktop_his.services.bank.journal import OPEN_STATES
 from desktop_his.services.clock import Clock
@@ -172,15 +172,22 @@ def bulk_deduct_handler(clock: Clock) -> Callable[[Session, list], None]:
         keep: list = []  # the identity map holds rows weakly: keep the preloaded ones alive for s.get()
         for model, ids in ((Visit, {x.visit_id for x in locks.values() if x.visit_id}),
                            (MedicalOrder, {x.order_id for x in locks.values() if x.order_id})):
-            ids_list = list(ids)
+            ids_list = sorted(ids)
             for i in range(0, len(ids_list), 1000):
-                keep += s.scalars(select(model).where(model.id.in_(ids_list[i:i + 1000]))).all()
+                query = select(model).where(model.id.in_(ids_list[i:i + 1000]))
+                if model is MedicalOrder:  # what orders.move_fee_status would lock one by one
+                    query = query.with_for_update().execution_options(populate_existing=True)
+                keep += s.scalars(query).all()
         now = clock.now()
+        moves: list = []
+        topics: list[str] = []
         for row, outcome in items:
             lock = locks.get(row.credit_lock_id)
             if lock is not None:
-                _deduct_settled(s, lock, row, outcome, now)
-                CreditService._publish_lock(s, lock)
+                _deduct_settled(s, lock, row, outcome, now, moves)
+                topics += CreditService._lock_topics(s, lock)
+        orders.move_fee_statuses(s, moves)
+        live.publish(s, *topics)
 
     return handle
 

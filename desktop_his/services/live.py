@@ -37,6 +37,9 @@ _SQLITE_BUMP = (sqlite_insert(_CHANGE).values(topic=bindparam("topic"), seq=1)
                 .on_conflict_do_update(index_elements=[_CHANGE.c.topic], set_={"seq": _CHANGE.c.seq + 1}))
 
 
+_NOTIFY_CHUNK = 200  # topics per statement (a SELECT list is limited to 1,664 entries)
+
+
 @functools.lru_cache(maxsize=16)
 def _notify_text(n: int) -> TextClause:
     return text("SELECT " + ", ".join(f"pg_notify(:channel, :t{i})" for i in range(n)))
@@ -56,8 +59,9 @@ def publish(session: Session, *topics: str) -> None:
     if not topics:
         return
     if session.get_bind().dialect.name == "postgresql":
-        params = {f"t{i}": topic for i, topic in enumerate(topics)}  # one round trip however many topics
-        session.execute(_notify_text(len(topics)), {"channel": CHANNEL, **params})
+        for k in range(0, len(topics), _NOTIFY_CHUNK):  # one round trip per chunk of topics
+            chunk = topics[k:k + _NOTIFY_CHUNK]
+            session.execute(_notify_text(len(chunk)), {"channel": CHANNEL, **{f"t{i}": t for i, t in enumerate(chunk)}})
         return
     # one upsert for all topics (building two statements per topic cost more than running them)
     session.execute(_SQLITE_BUMP, [{"topic": t} for t in topics])

@@ -89,15 +89,35 @@ def move_fee_status(s: Session, order_id: int, to: FeeStatus | str) -> OrderView
     is then collected at a window. Raises Conflict for a move the money rules do not allow."""
     to = FeeStatus(to)
     order = lock_order(s, order_id)
+    _move(order, to)
+    s.flush()
+    publish_order(s, order, unpaid=to == FeeStatus.UNPAID)
+    return order_view(order)
+
+
+def move_fee_statuses(s: Session, moves: Sequence[tuple[MedicalOrder, FeeStatus]]) -> None:
+    """:func:`move_fee_status` for many orders the caller has already loaded ``FOR UPDATE`` in this transaction
+    (the T-day run's group commits): the same rules, one flush and one announcement for all of them."""
+    if not moves:
+        return
+    for order, to in moves:
+        _move(order, FeeStatus(to))
+    s.flush()
+    visit_ids = {order.visit_id for order, _ in moves if order.visit_id is not None}
+    doctor_of = dict(s.execute(select(Visit.id, Visit.doctor_id).where(Visit.id.in_(visit_ids))).all()
+                     ) if visit_ids else {}
+    live.publish(s, *(topic for order, to in moves
+                      for topic in _order_topics(order, doctor_of.get(order.visit_id),
+                                                 unpaid=FeeStatus(to) == FeeStatus.UNPAID)))
+
+
+def _move(order: MedicalOrder, to: FeeStatus) -> None:
     if order.status == OrderStatus.DRAFT or order.fee_status not in FEE_MOVES.get(to, ()):
         raise Conflict(f"医嘱 {order.order_no} 的收费状态为“{FEE_STATUS_LABELS[FeeStatus(order.fee_status)]}”，"
                        f"不能改为“{FEE_STATUS_LABELS[to]}”", code="fee_status")
     order.fee_status = to
     if to == FeeStatus.UNPAID:
         order.credit = False
-    s.flush()
-    publish_order(s, order, unpaid=to == FeeStatus.UNPAID)
-    return order_view(order)
 
 
 def lock_order(s: Session, order_id: int) -> MedicalOrder:
@@ -113,15 +133,19 @@ def lock_order(s: Session, order_id: int) -> MedicalOrder:
 
 def publish_order(s: Session, order: MedicalOrder, *, unpaid: bool = False) -> None:
     """Tell the visit's views, the doctors' queues (ordering doctor and the visit's) and the windows."""
+    visit_doctor = (s.execute(select(Visit.doctor_id).where(Visit.id == order.visit_id)).scalar_one()
+                    if order.visit_id is not None else None)
+    live.publish(s, *_order_topics(order, visit_doctor, unpaid=unpaid))
+
+
+def _order_topics(order: MedicalOrder, visit_doctor_id: int | None, *, unpaid: bool) -> list[str]:
     topics = [f"orders:patient:{order.patient_id}"]
-    doctors = {order.doctor_id}
     if order.visit_id is not None:
         topics.append(f"orders:visit:{order.visit_id}")
-        doctors.add(s.execute(select(Visit.doctor_id).where(Visit.id == order.visit_id)).scalar_one())
-    topics += [f"doctor:{d}" for d in sorted(d for d in doctors if d is not None)]
+    topics += [f"doctor:{d}" for d in sorted({order.doctor_id, visit_doctor_id} - {None})]
     if unpaid:
         topics.append("orders:unpaid")
-    live.publish(s, *topics)
+    return topics
 
 
 def _new_item(s: Session, order_kind: str, line: OrderLine, *, field: str = "items") -> OrderItem:

@@ -322,6 +322,39 @@ def test_every_fee_move_is_allowed_or_refused_exactly_as_the_rules_say(svc: Orde
             assert now.credit == (not (moved and to == FeeStatus.UNPAID))
 
 
+def test_bulk_fee_moves_follow_the_same_rules_and_announce_the_same_topics(svc: OrderService, h: Hospital,
+                                                                          db: Database, monkeypatch) -> None:  # noqa: ANN001
+    """``move_fee_statuses`` (the T-day run's group commits) against ``move_fee_status`` one by one."""
+    orders = [submitted(svc, h, db, credit=True) for _ in range(3)]
+    announced: list[tuple[str, ...]] = []
+    monkeypatch.setattr(om.live, "publish", lambda _s, *topics: announced.append(topics))
+
+    def start(fee: FeeStatus) -> None:
+        with db.session() as s:
+            for o in orders:
+                s.get(MedicalOrder, o.id).fee_status = fee
+
+    start(FeeStatus.LOCKED)
+    with db.session() as s:
+        for o in orders:
+            om.move_fee_status(s, o.id, FeeStatus.DEDUCTED)
+    one_by_one, announced[:] = sorted(t for topics in announced for t in topics), []
+    start(FeeStatus.LOCKED)
+    with db.session() as s:
+        rows = s.scalars(select(MedicalOrder).where(MedicalOrder.id.in_([o.id for o in orders]))
+                         .with_for_update()).all()
+        om.move_fee_statuses(s, [(row, FeeStatus.DEDUCTED) for row in rows])
+    assert sorted(t for topics in announced for t in topics) == one_by_one and len(announced) == 1
+    assert {svc.get_order(h.doctor_actor, o.id).fee_status for o in orders} == {FeeStatus.DEDUCTED}
+    with pytest.raises(Conflict), db.session() as s:  # deducted → deducted is refused, as one by one
+        om.move_fee_statuses(s, [(s.get(MedicalOrder, orders[0].id), FeeStatus.DEDUCTED)])
+    start(FeeStatus.LOCKED)
+    with db.session() as s:
+        om.move_fee_statuses(s, [(s.get(MedicalOrder, o.id), FeeStatus.UNPAID) for o in orders])
+    assert all(not svc.get_order(h.doctor_actor, o.id).credit for o in orders)
+    assert "orders:unpaid" in announced[-1]
+
+
 def test_visit_credit_total(svc: OrderService, h: Hospital, db: Database) -> None:
     visit = new_visit(db, h, credit=True)  # registration fee ¥10.00 locked
     doc = h.doctor_actor

@@ -100,7 +100,7 @@ class BankGateway:
 
         ``settle_within`` seconds: keep asking (query or resend) while the outcome is unknown.
         """
-        outcome = self._resolve_one(journal_id)
+        outcome = self._send_if_intent(journal_id) or self._resolve_one(journal_id)
         deadline, pause = time.monotonic() + settle_within, 0.2
         while outcome.unknown and time.monotonic() < deadline:
             time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
@@ -133,12 +133,22 @@ class BankGateway:
         if self.fault_hook is not None:
             self.fault_hook(point, journal_id)
 
+    def _send_if_intent(self, journal_id: int) -> Outcome | None:
+        """``execute``'s first step: an entry still in ``intent`` (the workflow just committed it) is marked
+        ``sent`` and sent in one step, without reading it first; ``None`` if it is no longer an intent."""
+        with self.db.session() as s:
+            marked = self.journal.mark_sent(s, [journal_id], only_intent=True)
+        return self._call(journal_id, marked[journal_id]) if marked else None
+
     def _send(self, journal_id: int, *, allow_failed: bool = False) -> Outcome:
         with self.db.session() as s:
             marked = self.journal.mark_sent(s, [journal_id], allow_failed=allow_failed)
             if not marked:
                 return outcome_of(self._row(s, journal_id))
-            request = marked[journal_id]
+        return self._call(journal_id, marked[journal_id])
+
+    def _call(self, journal_id: int, request: BankRequest) -> Outcome:
+        """Send an entry whose ``sent`` is committed, and record the answer."""
         self._hook("sent", journal_id)
         result = self.client.call(request)
         self._hook("answered", journal_id)

@@ -143,10 +143,13 @@ class Journal:
 
     # ------------------------------------------------------------------------------ state changes
 
-    def mark_sent(self, session: Session, ids: Sequence[int], *, allow_failed: bool = False) -> dict[int, MoneyRequest]:
-        """Mark each still-open entry (or FAILED ones, for ``retry``) ``sent``, in the caller's transaction, which
-        must commit before the requests leave; returns the journaled request of each entry marked."""
-        states = [s.value for s in OPEN_STATES] + ([JournalState.FAILED.value] if allow_failed else [])
+    def mark_sent(self, session: Session, ids: Sequence[int], *, allow_failed: bool = False,
+                  only_intent: bool = False) -> dict[int, MoneyRequest]:
+        """Mark each still-open entry (or FAILED ones, for ``retry``; only ``intent`` ones with ``only_intent``)
+        ``sent``, in the caller's transaction, which must commit before the requests leave; returns the
+        journaled request of each entry marked."""
+        states = ([JournalState.INTENT.value] if only_intent else [s.value for s in OPEN_STATES]
+                  + ([JournalState.FAILED.value] if allow_failed else []))
         now = self.clock.now()
         table = BankJournal.__table__
         rows = session.connection().execute(
