@@ -133,22 +133,24 @@ def start_lock(s: Session, gateway: BankGateway, *, purpose: str, patient_id: in
 def _lock_settled(s: Session, lock: CreditLock, outcome: Outcome, now: datetime) -> None:
     if lock.status != LockStatus.PENDING:
         return  # already applied (handlers may run twice)
-    order = s.get(MedicalOrder, lock.order_id) if lock.order_id else None
+    order = orders.lock_order(s, lock.order_id) if lock.order_id else None
     visit = s.get(Visit, lock.visit_id) if lock.visit_id else None
     if outcome.ok:
         lock.status, lock.lock_serial, lock.locked_at = LockStatus.LOCKED.value, outcome.serial, now
     else:
         lock.status = LockStatus.FAILED.value
         lock.failure_code, lock.failure_message = outcome.code, (outcome.message or message_for(outcome.code))[:200]
+    topics = _visit_topics(visit) if visit is not None else []
     if order is not None:
-        if order.fee_status == FeeStatus.PENDING:
-            orders.move_fee_status(s, order.id, FeeStatus.LOCKED if outcome.ok else FeeStatus.UNPAID)
-    elif visit is not None and visit.fee_status == FeeStatus.PENDING:
+        moves = ([(order, FeeStatus.LOCKED if outcome.ok else FeeStatus.UNPAID)]
+                 if order.fee_status == FeeStatus.PENDING else [])
+        orders.move_fee_statuses(s, moves, also=topics)
+        return
+    if visit is not None and visit.fee_status == FeeStatus.PENDING:
         visit.fee_status = (FeeStatus.LOCKED if outcome.ok else FeeStatus.UNPAID).value
         if not outcome.ok:
             visit.credit = False  # the fee is collected another way; the visit is not on credit
-    if visit is not None:
-        live.publish(s, *_visit_topics(visit))
+    live.publish(s, *topics)
 
 
 # ------------------------------------------------------------------------------------------ deduction

@@ -43,7 +43,7 @@ from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from desktop_his.services import audit, live, orders
+from desktop_his.services import audit, orders
 from desktop_his.services.bank import BankGateway, DeductRequest, JournalRefs
 from desktop_his.services.bank.journal import OPEN_STATES
 from desktop_his.services.clock import Clock
@@ -186,8 +186,7 @@ def bulk_deduct_handler(clock: Clock) -> Callable[[Session, list], None]:
             if lock is not None:
                 _deduct_settled(s, lock, row, outcome, now, moves)
                 topics += CreditService._lock_topics(s, lock)
-        orders.move_fee_statuses(s, moves)
-        live.publish(s, *topics)
+        orders.move_fee_statuses(s, moves, also=topics)
 
     return handle
 

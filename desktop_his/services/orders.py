@@ -95,20 +95,21 @@ def move_fee_status(s: Session, order_id: int, to: FeeStatus | str) -> OrderView
     return order_view(order)
 
 
-def move_fee_statuses(s: Session, moves: Sequence[tuple[MedicalOrder, FeeStatus]]) -> None:
-    """:func:`move_fee_status` for many orders the caller has already loaded ``FOR UPDATE`` in this transaction
-    (the T-day run's group commits): the same rules, one flush and one announcement for all of them."""
-    if not moves:
-        return
+def move_fee_statuses(s: Session, moves: Sequence[tuple[MedicalOrder, FeeStatus]], *,
+                      also: Sequence[str] = ()) -> None:
+    """:func:`move_fee_status` for orders the caller has already loaded ``FOR UPDATE`` in this transaction (the
+    bank's answers; the T-day run's group commits): the same rules, one flush, and one announcement of the
+    orders' topics and ``also``. Visits already in the session are not read again."""
     for order, to in moves:
         _move(order, FeeStatus(to))
     s.flush()
-    visit_ids = {order.visit_id for order, _ in moves if order.visit_id is not None}
-    doctor_of = dict(s.execute(select(Visit.id, Visit.doctor_id).where(Visit.id.in_(visit_ids))).all()
-                     ) if visit_ids else {}
+    doctor_of = {}
+    for visit_id in sorted({order.visit_id for order, _ in moves if order.visit_id is not None}):
+        visit = s.get(Visit, visit_id)
+        doctor_of[visit_id] = visit.doctor_id if visit is not None else None
     live.publish(s, *(topic for order, to in moves
                       for topic in _order_topics(order, doctor_of.get(order.visit_id),
-                                                 unpaid=FeeStatus(to) == FeeStatus.UNPAID)))
+                                                 unpaid=FeeStatus(to) == FeeStatus.UNPAID)), *also)
 
 
 def _move(order: MedicalOrder, to: FeeStatus) -> None:
