@@ -134,8 +134,8 @@ def lock_order(s: Session, order_id: int) -> MedicalOrder:
 
 def publish_order(s: Session, order: MedicalOrder, *, unpaid: bool = False) -> None:
     """Tell the visit's views, the doctors' queues (ordering doctor and the visit's) and the windows."""
-    visit_doctor = (s.execute(select(Visit.doctor_id).where(Visit.id == order.visit_id)).scalar_one()
-                    if order.visit_id is not None else None)
+    visit = s.get(Visit, order.visit_id) if order.visit_id is not None else None  # usually in the session
+    visit_doctor = visit.doctor_id if visit is not None else None
     live.publish(s, *_order_topics(order, visit_doctor, unpaid=unpaid))
 
 
@@ -209,8 +209,10 @@ def submit(s: Session, actor: Actor, order_id: int, now: datetime) -> SubmittedO
         raise Conflict(f"该医嘱已{ORDER_STATUS_LABELS[OrderStatus(order.status)]}，不能重复提交", code="submitted")
     if not order.items:
         raise ValidationError("单上还没有项目，不能提交", field="items")
+    catalog = {c.id: c for c in s.scalars(select(CatalogItem).where(
+        CatalogItem.id.in_({i.catalog_item_id for i in order.items if i.catalog_item_id})))}
     for item in order.items:
-        current = s.get(CatalogItem, item.catalog_item_id) if item.catalog_item_id else None
+        current = catalog.get(item.catalog_item_id)
         if current is None or not current.active:
             raise ValidationError(f"“{item.name}”已停用，请删除后重新选择", field="items")
         item.amount_fen = line_amount(item.unit_price_fen, item.quantity)
