@@ -50,7 +50,7 @@ from desktop_his.services.credit_returns import (  # noqa: F401 - re-exported
     return_message,
     start_credit_return,
 )
-from desktop_his.services.db import Database
+from desktop_his.services.db import Database, newest
 from desktop_his.services.enums import (
     BankOp,
     FeeStatus,
@@ -251,9 +251,9 @@ class CreditService:
         return CreditResult(visit.id, "refused", message, code)
 
     def _refusal(self, s: Session, visit: Visit) -> tuple[str | None, str]:
-        row = s.execute(select(BankJournal.result_code, BankJournal.result_message).where(
+        row = newest(s, select(BankJournal.id, BankJournal.result_code, BankJournal.result_message).where(
             BankJournal.visit_id == visit.id, BankJournal.op.in_((BankOp.CONFIRM.value, BankOp.LOCK.value)),
-            BankJournal.state == "failed").order_by(BankJournal.id.desc()).limit(1)).first()
+            BankJournal.state == "failed"))
         if row is None:
             return None, "本次就诊未使用“信用就医”"
         return row.result_code, f"“信用就医”未能支付：{row.result_message or message_for(row.result_code)}，请选择其他方式支付"
@@ -298,10 +298,10 @@ class CreditService:
 
     def _fee_lock_journal(self, visit_id: int) -> int | None:
         with self.db.reader() as s:
-            return s.execute(select(BankJournal.id).join(CreditLock, CreditLock.id == BankJournal.credit_lock_id)
-                             .where(CreditLock.visit_id == visit_id, CreditLock.order_id.is_(None),
-                                    BankJournal.op == BankOp.LOCK.value)
-                             .order_by(BankJournal.id.desc()).limit(1)).scalar_one_or_none()
+            row = newest(s, select(BankJournal.id).join(CreditLock, CreditLock.id == BankJournal.credit_lock_id)
+                         .where(CreditLock.visit_id == visit_id, CreditLock.order_id.is_(None),
+                                BankJournal.op == BankOp.LOCK.value))
+            return row.id if row is not None else None
 
     def _on_confirm(self, s: Session, entry: BankJournal, outcome: Outcome) -> None:
         visit = _locked(s, Visit, entry.visit_id)

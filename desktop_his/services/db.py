@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Row, Select, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,14 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def newest(session: Session, statement: Select) -> Row | None:
+    """The row with the highest first column (an id) among the few ``statement`` selects — for "the newest
+    lock / journal entry of this visit or order". Deliberately not ``ORDER BY id DESC LIMIT 1``: PostgreSQL,
+    when it misjudges how many rows match (fresh tables, no statistics yet), answers that by walking the
+    primary key backwards through the whole table, and a busy day's journal then costs a scan per call."""
+    return max(session.execute(statement).all(), key=lambda row: row[0], default=None)
 
 
 # ------------------------------------------------------------------------------------------- migrations

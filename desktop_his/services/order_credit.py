@@ -27,7 +27,7 @@ from desktop_his.services.bank import Code
 from desktop_his.services.bank.protocol import message_for
 from desktop_his.services.clock import Clock
 from desktop_his.services.credit import LOCK, CreditService, ReturnResult, start_credit_return
-from desktop_his.services.db import Database
+from desktop_his.services.db import Database, newest
 from desktop_his.services.enums import BankOp, FeeStatus, LockStatus, OrderKind, RefundStatus
 from desktop_his.services.errors import Conflict, HisError, NotFound
 from desktop_his.services.immunization import ImmunizationService
@@ -135,10 +135,9 @@ class OrderCreditService:
         with self.db.reader() as s:
             visit = s.get(Visit, order.visit_id) if order.visit_id else None
             total = credit_total(s, visit) if visit is not None else CreditTotal(0, 0, 0)
-            failure = s.execute(select(CreditLock.failure_code, CreditLock.failure_message)
-                                .where(CreditLock.order_id == order_id, CreditLock.status == LockStatus.FAILED)
-                                .order_by(CreditLock.id.desc()).limit(1)).first()
-        return _result(order, total, failure)
+            failed = newest(s, select(CreditLock.id, CreditLock.failure_code, CreditLock.failure_message)
+                            .where(CreditLock.order_id == order_id, CreditLock.status == LockStatus.FAILED))
+        return _result(order, total, (failed.failure_code, failed.failure_message) if failed else None)
 
     def _sent(self, actor: Actor, submitted: SubmittedOrder, journal_ids: list[int],
               settle_within: float) -> OrderLockResult:
@@ -159,10 +158,10 @@ class OrderCreditService:
 
     def _lock_journal(self, order_id: int) -> int | None:
         with self.db.reader() as s:
-            return s.execute(select(BankJournal.id).join(CreditLock, CreditLock.id == BankJournal.credit_lock_id)
-                             .where(CreditLock.order_id == order_id, BankJournal.op == BankOp.LOCK.value,
-                                    BankJournal.purpose == LOCK)
-                             .order_by(BankJournal.id.desc()).limit(1)).scalar_one_or_none()
+            row = newest(s, select(BankJournal.id).join(CreditLock, CreditLock.id == BankJournal.credit_lock_id)
+                         .where(CreditLock.order_id == order_id, BankJournal.op == BankOp.LOCK.value,
+                                BankJournal.purpose == LOCK))
+            return row.id if row is not None else None
 
     # ------------------------------------------------------------------------------------ revoke
 
@@ -206,9 +205,9 @@ class OrderCreditService:
 
 
 def _held_lock(s: Session, order_id: int) -> CreditLock:
-    lock = s.execute(select(CreditLock).where(CreditLock.order_id == order_id,
-                                              CreditLock.status.in_((LockStatus.LOCKED, LockStatus.DEDUCTED)))
-                     .order_by(CreditLock.id.desc()).limit(1)).scalar_one_or_none()
+    locks = s.scalars(select(CreditLock).where(CreditLock.order_id == order_id,
+                                               CreditLock.status.in_((LockStatus.LOCKED, LockStatus.DEDUCTED)))).all()
+    lock = max(locks, key=lambda x: x.id, default=None)  # the newest (see db.newest)
     if lock is None:
         raise NotFound("未找到该医嘱的“信用就医”锁定记录，请联系信息科", code="lock_not_found")
     return lock
