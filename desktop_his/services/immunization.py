@@ -113,11 +113,10 @@ class ImmunizationService:
             if patient is None:
                 raise NotFound("患者不存在", field="patient_id")
             dept = self._department(s, department_id)
-            existing = s.execute(
+            existing = max(s.scalars(  # the newest (not ORDER BY id DESC LIMIT 1: see db.newest)
                 select(Visit).where(Visit.patient_id == patient.id, Visit.kind == VACCINE_VISIT,
                                     Visit.department_id == dept.id, Visit.visit_date == now.date(),
-                                    Visit.status.in_(_OPEN)).order_by(Visit.id.desc()).limit(1)
-            ).scalar_one_or_none()
+                                    Visit.status.in_(_OPEN))).all(), key=lambda v: v.id, default=None)
             if existing is not None:
                 return _view(existing)
             visit = Visit(

@@ -602,7 +602,7 @@ class BankJournal(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
-    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"), index=True)  # a visit's operations
     order_id: Mapped[int | None] = mapped_column(ForeignKey("medical_order.id"))
     credit_lock_id: Mapped[int | None] = mapped_column(ForeignKey("credit_lock.id"), index=True)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
