@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 Lane = Literal["db", "bank", "io"]
 WAIT_DELAY_MS = 300  # quick operations never flash an indicator
 INTERNAL_ERROR = "操作失败：程序内部错误，详细信息已写入日志。请重试；如果反复出现，请联系信息科。"
+DB_CONNECTION_LOST = ("操作失败：与数据库的连接中断（网络或数据库服务器）。请稍后重试；已发出的银行交易，系统会自动核实结果。"
+                      "如果反复出现，请联系信息科。")
 
 PUMP_MS = 5  # how often the GUI thread looks for finished work while any is pending
 
@@ -183,7 +185,14 @@ def report_error(parent: QWidget | None, error: BaseException, errors: FieldErro
         return
     details = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     log.error("operation failed\n%s", details)
-    messages.error(parent, INTERNAL_ERROR, details=details)
+    messages.error(parent, DB_CONNECTION_LOST if _connection_lost(error) else INTERNAL_ERROR, details=details)
+
+
+def _connection_lost(error: BaseException) -> bool:
+    """The database connection broke (server restart, network): the transaction was rolled back."""
+    exc = sys.modules.get("sqlalchemy.exc")  # not imported here: SQLAlchemy loads after the login window
+    return exc is not None and isinstance(error, exc.DBAPIError) and (
+        error.connection_invalidated or isinstance(error, exc.OperationalError))
 
 
 def pending() -> int:

@@ -10,6 +10,7 @@ UPDATEs where concurrency matters.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, Row, Select, create_engine, event
+from sqlalchemy import exc as exc_module
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -58,8 +60,36 @@ def make_engine(url: str, *, echo: bool = False, **kwargs) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, echo=echo, **kwargs)
+    engine = create_engine(url, echo=echo, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_idle_connections(engine)
+    return engine
+
+
+PING_AFTER_IDLE_S = 10.0  # a pooled connection idle longer than this is checked before use
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Check a pooled connection before use when it sat idle for ``PING_AFTER_IDLE_S`` (the server restarted,
+    a firewall dropped it overnight): a dead one is replaced before the caller sees it. SQLAlchemy's
+    ``pool_pre_ping`` does this on every checkout, one round trip per transaction; a window at work reuses its
+    connections within seconds, so it pays only after a pause (SQLAlchemy's "pessimistic disconnect" recipe)."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn, record) -> None:  # noqa: ANN001
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, _proxy) -> None:  # noqa: ANN001
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return  # just connected, or in use a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # noqa: BLE001 - any failure: the pool replaces the connection
+            raise exc_module.DisconnectionError(f"pooled connection is dead: {exc}") from exc
+        if not alive:
+            raise exc_module.DisconnectionError("pooled connection is dead")
 
 
 class Database:

@@ -69,6 +69,18 @@ def test_unexpected_error_is_logged_and_reported(qtbot, msgs, caplog) -> None:  
     assert "ZeroDivisionError" in caplog.text
 
 
+def test_a_lost_database_connection_is_reported_as_such(qtbot, msgs) -> None:  # noqa: ANN001
+    import sqlalchemy.exc
+
+    def lost() -> None:
+        raise sqlalchemy.exc.OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"),
+                                              connection_invalidated=True)
+
+    ops.run(None, lost)
+    wait_ops(qtbot)
+    assert msgs.texts("error") == [ops.DB_CONNECTION_LOST]
+
+
 def test_failure_handler_replaces_the_default(qtbot, msgs) -> None:  # noqa: ANN001
     caught = []
 
