@@ -31,16 +31,17 @@ def action_button(text: str, name: str, slot: Callable[[], Any], shortcut: str |
 
 
 def save_cancel_row(dialog: QDialog, prefix: str, save_text: str, on_save: Callable[[], Any], *,
-                    default: bool = True) -> tuple[QHBoxLayout, QPushButton, QPushButton]:
-    """A dialog's right-aligned 保存 / 取消 (Esc) pair, named ``<prefix>_save`` and ``<prefix>_cancel``.
+                    default: bool = True, save_name: str = "save", cancel_text: str = "取消 (Esc)"
+                    ) -> tuple[QHBoxLayout, QPushButton, QPushButton]:
+    """A dialog's right-aligned 保存 / 取消 (Esc) pair, named ``<prefix>_<save_name>`` and ``<prefix>_cancel``.
     ``default``: Enter anywhere in the dialog saves (False where Enter must stay with multi-line fields)."""
     save = QPushButton(save_text)
-    save.setObjectName(f"{prefix}_save")
+    save.setObjectName(f"{prefix}_{save_name}")
     save.setDefault(default)
     if not default:
         save.setAutoDefault(False)
     save.clicked.connect(on_save)
-    cancel = QPushButton("取消 (Esc)")
+    cancel = QPushButton(cancel_text)
     cancel.setObjectName(f"{prefix}_cancel")
     cancel.setAutoDefault(False)
     cancel.clicked.connect(dialog.reject)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_his.qt.field_errors import FieldErrors
+from desktop_his.qt.widgets import save_cancel_row
 from desktop_his.services import texts
 from desktop_his.services.errors import ValidationError
 from desktop_his.services.orders import OrderView
@@ -102,18 +103,7 @@ class RevokeDialog(QDialog):
         self.reason = QLineEdit()
         self.reason.setObjectName("revoke_reason")
         self.reason.setPlaceholderText("撤销原因（必填）")
-        self.ok_button = QPushButton("撤销 (Enter)")
-        self.ok_button.setObjectName("revoke_ok")
-        self.ok_button.setDefault(True)
-        self.ok_button.clicked.connect(self.submit)
-        cancel = QPushButton("取消 (Esc)")
-        cancel.setObjectName("revoke_cancel")
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.ok_button)
-        buttons.addWidget(cancel)
+        buttons, self.ok_button, _cancel = save_cancel_row(self, "revoke", "撤销 (Enter)", self.submit, save_name="ok")
         layout = QVBoxLayout(self)
         layout.addWidget(info)
         layout.addWidget(self.errors.add("reason", self.reason))

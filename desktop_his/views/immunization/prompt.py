@@ -5,8 +5,9 @@ for this visit's vaccine slips; cancel → the usual payment."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QVBoxLayout, QWidget
 
+from desktop_his.qt.widgets import save_cancel_row
 from desktop_his.services import texts
 from desktop_his.services.bank import SignStatus
 from desktop_his.views.inpatient.common import MARK_STYLE, label, yuan
@@ -28,18 +29,8 @@ class CreditPromptDialog(QDialog):
         mark_row = QHBoxLayout()
         mark_row.addWidget(label("credit_prompt_mark", mark, style=MARK_STYLE, wrap=False), 0, Qt.AlignmentFlag.AlignVCenter)
         mark_row.addWidget(info, 1)
-        self.confirm_button = QPushButton("确认使用 (Enter)")
-        self.confirm_button.setObjectName("credit_prompt_confirm")
-        self.confirm_button.setDefault(True)
-        self.confirm_button.clicked.connect(self.accept)
-        cancel = QPushButton("不使用 (Esc)")
-        cancel.setObjectName("credit_prompt_cancel")
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.confirm_button)
-        buttons.addWidget(cancel)
+        buttons, self.confirm_button, _cancel = save_cancel_row(
+            self, "credit_prompt", "确认使用 (Enter)", self.accept, save_name="confirm", cancel_text="不使用 (Esc)")
         layout = QVBoxLayout(self)
         layout.addLayout(mark_row)
         layout.addWidget(self.text)

@@ -13,12 +13,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from desktop_his.dialogs import messages
 from desktop_his.qt import ops
 from desktop_his.qt.field_errors import FieldErrors
 from desktop_his.qt.money_edit import MoneyEdit
+from desktop_his.qt.widgets import save_cancel_row
 from desktop_his.services import texts
 from desktop_his.services.errors import HisError, ValidationError
 from desktop_his.views.inpatient.common import MARK_STYLE, OK_STYLE, label, yuan
@@ -64,18 +65,7 @@ class CreditAmountDialog(QDialog):
         form.addRow(mark_row)
         form.addRow(info)
         form.addRow(f"{what}金额（元）", self.errors.add("amount_fen", self.amount, "consent", "purpose"))
-        self.pay_button = QPushButton("支付 (Enter)")
-        self.pay_button.setObjectName("credit_pay")
-        self.pay_button.setDefault(True)
-        self.pay_button.clicked.connect(self.submit)
-        cancel = QPushButton("取消 (Esc)")
-        cancel.setObjectName("credit_cancel")
-        cancel.setAutoDefault(False)
-        cancel.clicked.connect(self.reject)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.pay_button)
-        buttons.addWidget(cancel)
+        buttons, self.pay_button, _cancel = save_cancel_row(self, "credit", "支付 (Enter)", self.submit, save_name="pay")
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(general)
