@@ -5,6 +5,7 @@ off the GUI thread (``qt.ops``); the deduction reports its progress through a qu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -466,12 +467,16 @@ class FinanceDesk(QWidget):
         report = self.recon
         if report is None:
             return
-        path = path or self._save_path("导出对账结果", f"对账_{report.bill_date:%Y%m%d}_{report.run_id}.{kind}", kind)
-        if path is None:
-            return
-        export = export_xlsx if kind == "xlsx" else export_csv
-        ops.run(self, lambda: export(report, path), lane="io",
-                on_success=lambda p: self.recon_summary.setText(f"{report.message}。已导出：{p}"))
+        self._export("导出对账结果", f"对账_{report.bill_date:%Y%m%d}_{report.run_id}", kind, path,
+                     lambda p: (export_xlsx if kind == "xlsx" else export_csv)(report, p),
+                     lambda p: self.recon_summary.setText(f"{report.message}。已导出：{p}"))
+
+    def _export(self, title: str, name: str, kind: str, path: Path | None, write: Callable[[Path], Any],
+                done: Callable[[Any], None]) -> None:
+        """Write an export (``kind`` xlsx or csv) off the UI thread to ``path``, or where the user chooses."""
+        path = path or self._save_path(title, f"{name}.{kind}", kind)
+        if path is not None:
+            ops.run(self, lambda: write(path), lane="io", on_success=done)
 
     # ------------------------------------------------------------------------------------------ reports
 
@@ -494,12 +499,9 @@ class FinanceDesk(QWidget):
         report = self.day_report
         if report is None:
             return
-        path = path or self._save_path("导出日结报表", f"日结_{report.day:%Y%m%d}.{kind}", kind)
-        if path is None:
-            return
-        export = export_xlsx if kind == "xlsx" else export_csv
-        ops.run(self, lambda: export(report, path), lane="io",
-                on_success=lambda p: self.report_notes.setText(f"已导出：{p}"))
+        self._export("导出日结报表", f"日结_{report.day:%Y%m%d}", kind, path,
+                     lambda p: (export_xlsx if kind == "xlsx" else export_csv)(report, p),
+                     lambda p: self.report_notes.setText(f"已导出：{p}"))
 
     def print_report(self, pdf: Path | None = None) -> Path | None:
         """Print the day-end report: to ``pdf`` when given (or when no printer is installed, a PDF in
